@@ -1,0 +1,217 @@
+"""The ``microgate`` command: a thin layer of argparse over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scaffold import __version__
+from scaffold.errors import MicrogateError, UsageError, error_handler
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is a one-line UsageError like every other."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{message} (see 'microgate {self.prog.split()[-1]} --help')")
+
+
+def _add_new(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "new",
+        help="create a micro app's repo by answering a few questions",
+        description="Ask about the app in plain language, then create its repo: manifest, "
+        "app skeleton with tests, pinned dependencies, Terraform, CI and checks.",
+    )
+    parser.add_argument("dest", nargs="?", help="folder to create (default: ./<name>)")
+    answers = parser.add_argument_group("answers without questions (for CI and scripts)")
+    answers.add_argument("--data-file", type=Path, help="YAML file with the answers")
+    answers.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="set_pairs",
+        help="one answer, e.g. --set tier=1 (repeatable; wins over --data-file)",
+    )
+    answers.add_argument(
+        "--defaults", action="store_true", help="use defaults for every answer not given"
+    )
+    template = parser.add_argument_group("template")
+    template.add_argument("--template", help="copier template (path or git URL)")
+    template.add_argument("--vcs-ref", help="template release (git tag) to use")
+    template.add_argument(
+        "--trust", action="store_true",
+        help="allow the template to run its own code (tasks, Jinja extensions)",
+    )
+    template.add_argument("--hooks-repo", help="git repo of the hook suite to pin")
+    template.add_argument("--hooks-rev", help="revision of the hook suite to pin")
+    steps = parser.add_argument_group("steps")
+    steps.add_argument(
+        "--force", action="store_true",
+        help="write into a non-empty folder (replaced files are backed up and listed)",
+    )
+    steps.add_argument("--no-lock", action="store_true", help="do not pin dependencies now")
+    steps.add_argument("--no-git", action="store_true", help="do not create a git repo")
+    steps.add_argument("--no-commit", action="store_true", help="do not make a first commit")
+    steps.add_argument(
+        "--no-install-hooks", action="store_true", help="do not run 'pre-commit install'"
+    )
+    parser.set_defaults(func=_cmd_new)
+
+
+def _gather_answers(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
+    """Collect answers; return them and whether they came from a person (the wizard)."""
+    from scaffold.answers import default_answers, missing_keys, parse_set_pairs, read_data_file
+    from scaffold.policy import default_policy
+
+    policy = default_policy()
+    data: dict[str, Any] = {}
+    if args.data_file:
+        data.update(read_data_file(args.data_file))
+    data.update(parse_set_pairs(args.set_pairs))
+    if args.defaults:
+        data = {**default_answers(policy), **data}
+    if args.defaults or args.data_file:
+        missing = missing_keys(data)
+        if missing:
+            raise UsageError(
+                f"missing answers for {', '.join(missing)}: add them to the data file, "
+                "pass --set KEY=VALUE, or add --defaults"
+            )
+        return data, False
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "no terminal to ask the questions on; pass --defaults, or --data-file answers.yaml"
+        )
+    from scaffold.wizard import Wizard
+
+    return Wizard(policy, data).ask(), True
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from scaffold.answers import to_manifest
+    from scaffold.policy import default_policy
+    from scaffold.render import NewOptions, new
+
+    answers, interactive = _gather_answers(args)
+    source = str(args.data_file) if args.data_file and not interactive else "answers"
+    manifest = to_manifest(answers, default_policy(), source=source)
+    dest = Path(args.dest) if args.dest else Path.cwd() / manifest.name
+    if interactive:
+        from scaffold.wizard import Wizard, summary_text
+
+        Wizard(default_policy(), {}).confirm(summary_text(answers), str(dest))
+    options = NewOptions(
+        dest=dest,
+        template=args.template,
+        vcs_ref=args.vcs_ref,
+        trust=args.trust,
+        force=args.force,
+        lock=not args.no_lock,
+        git=not args.no_git,
+        commit=not args.no_commit,
+        install_hooks=not args.no_install_hooks,
+        hooks_repo=args.hooks_repo,
+        hooks_rev=args.hooks_rev,
+    )
+    result = new(manifest, options)
+    print(f"Created {manifest.name} in {result.path}")
+    for replaced in result.replaced:
+        print(f"  replaced {replaced} (the old file is in {result.backup_dir})")
+    for note in result.notes:
+        print(f"Note: {note}")
+    print("Next: cd into it, run 'pytest', and commit; every commit runs the checks.")
+    return 0
+
+
+def _add_lock(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "lock", help="pin the app's dependencies with hashes (requirements*.txt)"
+    )
+    parser.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    parser.set_defaults(func=_cmd_lock)
+
+
+def _cmd_lock(args: argparse.Namespace) -> int:
+    from scaffold.lockfile import lock
+
+    repo = args.path
+    if not repo.is_dir():
+        raise UsageError(f"{repo}: no such folder")
+    result = lock(repo)
+    for path in result.written:
+        print(f"Pinned {path}")
+    return 0
+
+
+def _add_manifest(subparsers: Any) -> None:
+    parser = subparsers.add_parser("manifest", help="check or describe microapp.yaml")
+    actions = parser.add_subparsers(dest="manifest_action", required=True, parser_class=_Parser)
+    validate = actions.add_parser("validate", help="check a manifest against the policy")
+    validate.add_argument("path", nargs="?", default="microapp.yaml", type=Path)
+    validate.set_defaults(func=_cmd_manifest_validate)
+    schema = actions.add_parser("schema", help="print the manifest's JSON Schema")
+    schema.add_argument("--output", type=Path, help="write it to this file instead")
+    schema.set_defaults(func=_cmd_manifest_schema)
+
+
+def _cmd_manifest_validate(args: argparse.Namespace) -> int:
+    from scaffold.manifest import policy_problems, read_manifest
+    from scaffold.policy import default_policy
+
+    loaded = read_manifest(args.path)
+    problems = list(loaded.problems)
+    if loaded.manifest is not None:
+        problems += policy_problems(loaded.manifest, default_policy(), lines=loaded.lines)
+    for problem in problems:
+        print(problem.render(str(args.path)))
+    if any(p.severity == "error" for p in problems):
+        return 1
+    print(f"{args.path}: valid")
+    return 0
+
+
+def _cmd_manifest_schema(args: argparse.Namespace) -> int:
+    from scaffold.manifest import json_schema_text
+
+    text = json_schema_text()
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="microgate",
+        description="Take an LLM-built micro app from a chat window to production safely.",
+    )
+    parser.add_argument("--version", action="version", version=f"microgate {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_new(subparsers)
+    _add_lock(subparsers)
+    _add_manifest(subparsers)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return error_handler(lambda: run(argv))
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+__all__ = ["MicrogateError", "main", "run"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""The one user-facing error type, and the one place that maps errors to exit codes."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_UNSAFE_TEMPLATE = 4
+EXIT_CANCELLED = 130
+
+
+class MicrogateError(Exception):
+    """A failure the user can act on: printed as one line, never as a traceback."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class UsageError(MicrogateError):
+    """The command's words or its input data are wrong."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnsafeTemplateError(MicrogateError):
+    """A template wants to run code (tasks, Jinja extensions) and is not trusted."""
+
+    exit_code = EXIT_UNSAFE_TEMPLATE
+
+
+class Cancelled(MicrogateError):
+    """The user stopped the command (Ctrl-C, or 'no' at a confirm step)."""
+
+    exit_code = EXIT_CANCELLED
+
+
+def _crash_log_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "microgate"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        path = Path(tempfile.gettempdir())
+    return path / "microgate.log"
+
+
+def error_handler(func: Callable[[], int]) -> int:
+    """Run ``func`` and turn every failure into a message and an exit code."""
+    try:
+        return func()
+    except MicrogateError as exc:
+        print(f"microgate: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("microgate: cancelled; nothing was written.", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:  # noqa: BLE001 - the last resort is a log, not a traceback
+        log = _crash_log_path()
+        try:
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f" (details in {log}; please attach it to a bug report)"
+        except OSError:
+            where = ""
+        print(f"microgate: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def handles_errors(func: Callable[..., int]) -> Callable[..., int]:
+    """Decorator form of :func:`error_handler` for ``main(argv) -> int`` functions."""
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> int:
+        return error_handler(lambda: func(*args, **kwargs))
+
+    return wrapper

@@ -1,0 +1,85 @@
+"""The few git operations microgate needs, through the real git binary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from scaffold.errors import MicrogateError
+
+GIT_TIMEOUT_SECONDS = 60
+
+
+def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise MicrogateError("git is not installed; install git, or pass --no-git") from None
+    except subprocess.TimeoutExpired:
+        raise MicrogateError(f"git {args[0]} did not finish in {GIT_TIMEOUT_SECONDS} s") from None
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise MicrogateError(f"git {args[0]} failed: {detail[-1] if detail else 'no output'}")
+    return result.stdout
+
+
+def _identity_env(fallback_email: str) -> dict[str, str]:
+    """Commit as the configured user; as the app's owner when git knows nobody."""
+    env = dict(os.environ)
+    probe = subprocess.run(
+        ["git", "config", "--get", "user.email"], capture_output=True, text=True, check=False
+    )
+    if not probe.stdout.strip() and "GIT_AUTHOR_EMAIL" not in env:
+        env.update(
+            GIT_AUTHOR_NAME=fallback_email.split("@")[0],
+            GIT_AUTHOR_EMAIL=fallback_email,
+            GIT_COMMITTER_NAME=fallback_email.split("@")[0],
+            GIT_COMMITTER_EMAIL=fallback_email,
+        )
+    return env
+
+
+def init_and_commit(repo: Path, message: str, *, owner_email: str, commit: bool) -> None:
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    if commit:
+        git(repo, "add", "--all")
+        git(
+            repo,
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--no-gpg-sign",
+            "-m",
+            message,
+            env=_identity_env(owner_email),
+        )
+
+
+def install_pre_commit(repo: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install", "--overwrite"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=GIT_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise MicrogateError(
+            f"pre-commit install failed: {detail[-1] if detail else 'no output'}"
+        )
+
+
+def is_dirty(repo: Path) -> bool:
+    return bool(git(repo, "status", "--porcelain").strip())

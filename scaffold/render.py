@@ -1,0 +1,212 @@
+"""Generate a micro app's repo from the copier template.
+
+Everything is rendered, locked, committed and hooked up in a scratch folder beside the
+target, and moved into place only when every step has worked: a failure or a Ctrl-C
+midway leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scaffold import __version__
+from scaffold.errors import MicrogateError, UnsafeTemplateError, UsageError
+from scaffold.gitops import init_and_commit, install_pre_commit
+from scaffold.lockfile import IndexUnreachable, lock
+from scaffold.manifest import Manifest
+from scaffold.policy import TierPolicy, default_policy
+from scaffold.resources import bundled_template
+
+DEFAULT_HOOKS_REPO = "https://github.com/microgate-dev/microgate"
+BACKUP_DIR = ".microgate-backup"
+
+
+@dataclass
+class NewOptions:
+    """How to generate: where, from which template, and which steps to run."""
+
+    dest: Path
+    template: str | None = None
+    vcs_ref: str | None = None
+    trust: bool = False
+    force: bool = False
+    lock: bool = True
+    git: bool = True
+    commit: bool = True
+    install_hooks: bool = True
+    hooks_repo: str | None = None
+    hooks_rev: str | None = None
+
+
+@dataclass
+class NewResult:
+    path: Path
+    manifest: Manifest
+    locked: bool
+    replaced: list[str] = field(default_factory=list)
+    backup_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source or source.startswith(("git@", "gh:", "gl:"))
+
+
+def resolve_template(template: str | None) -> tuple[str, bool]:
+    """Return the template source copier should use, and whether it is microgate's own."""
+    if template is None:
+        return str(bundled_template()), True
+    if _is_url(template):
+        return template, False
+    path = Path(template).expanduser().resolve()
+    if not path.is_dir():
+        raise UsageError(f"template not found: {template} is not a folder")
+    if not any((path / name).is_file() for name in ("copier.yml", "copier.yaml")):
+        raise UsageError(f"{template}: not a copier template (no copier.yml in it)")
+    return str(path), path == bundled_template().resolve()
+
+
+def template_data(
+    manifest: Manifest,
+    policy: TierPolicy,
+    *,
+    hooks_repo: str | None = None,
+    hooks_rev: str | None = None,
+) -> dict[str, Any]:
+    """The answers copier renders with: the manifest plus values from the policies."""
+    data = manifest.model_dump(mode="json", exclude={"schema_version", "template_version"})
+    data["approver"] = data.get("approver") or ""
+    rule = policy.rule(manifest.tier)
+    data["tier_caps"] = {
+        **rule.compute.model_dump(),
+        "max_monthly_budget_usd": rule.max_monthly_budget_usd,
+    }
+    data["hooks_repo"] = (
+        hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or DEFAULT_HOOKS_REPO
+    )
+    data["hooks_rev"] = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or f"v{__version__}"
+    return data
+
+
+def render(
+    source: str,
+    target: Path,
+    data: dict[str, Any],
+    *,
+    vcs_ref: str | None,
+    unsafe: bool,
+) -> None:
+    """Render the template into ``target`` (a folder that must not exist yet)."""
+    import copier
+    from copier.errors import CopierError
+    from copier.errors import UnsafeTemplateError as CopierUnsafe
+
+    try:
+        copier.run_copy(
+            source,
+            target,
+            data=data,
+            vcs_ref=vcs_ref,
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=unsafe,
+            cleanup_on_error=True,
+        )
+    except CopierUnsafe:
+        raise UnsafeTemplateError(
+            f"the template {source} wants to run its own code (tasks or Jinja extensions); "
+            "if you trust it, run again with --trust"
+        ) from None
+    except CopierError as exc:
+        raise MicrogateError(f"the template could not be rendered: {exc}") from None
+
+
+def _merge_into(source: Path, dest: Path, backup_root: Path, replaced: list[str]) -> None:
+    """Move ``source``'s tree into the existing ``dest``; back up what it replaces."""
+    for entry in sorted(source.iterdir()):
+        target = dest / entry.name
+        if entry.is_dir() and not entry.is_symlink() and target.is_dir():
+            _merge_into(entry, target, backup_root / entry.name, replaced)
+            continue
+        if target.exists() or target.is_symlink():
+            if entry.is_file() and target.is_file() and filecmp.cmp(entry, target, False):
+                continue
+            backup_root.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(target), str(backup_root / entry.name))
+            replaced.append(str(target))
+        shutil.move(str(entry), str(target))
+
+
+def _check_destination(dest: Path, force: bool) -> bool:
+    """Return whether ``dest`` exists with content (allowed only with --force)."""
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} is a file, not a folder; choose another place")
+    occupied = dest.is_dir() and any(dest.iterdir())
+    if occupied and not force:
+        raise UsageError(
+            f"{dest} is not empty; choose an empty folder, or pass --force to add the app "
+            "there (files it would replace are backed up and listed)"
+        )
+    return occupied
+
+
+def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = None) -> NewResult:
+    """Generate a micro app's repo for ``manifest`` at ``options.dest``.
+
+    >>> from scaffold import new, NewOptions           # doctest: +SKIP
+    >>> new(manifest, NewOptions(dest=Path("sales-report"), lock=False))  # doctest: +SKIP
+    """
+    policy = policy or default_policy()
+    dest = options.dest.expanduser().absolute()
+    occupied = _check_destination(dest, options.force)
+    source, is_bundled = resolve_template(options.template)
+    data = template_data(
+        manifest, policy, hooks_repo=options.hooks_repo, hooks_rev=options.hooks_rev
+    )
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        scratch_root = Path(tempfile.mkdtemp(prefix=".microgate-new-", dir=dest.parent))
+    except OSError as exc:
+        raise MicrogateError(f"cannot write in {dest.parent}: {exc.strerror}") from None
+    try:
+        work = scratch_root / dest.name
+        render(source, work, data, vcs_ref=options.vcs_ref, unsafe=options.trust or is_bundled)
+        result = NewResult(path=dest, manifest=manifest, locked=False)
+        if options.lock:
+            try:
+                lock(work)
+                result.locked = True
+            except IndexUnreachable as exc:
+                result.notes.append(
+                    f"{exc.message}: the repo was made without requirements.txt. "
+                    f"When the index is reachable, run 'microgate lock' in {dest}."
+                )
+        joins_existing_repo = (dest / ".git").exists()
+        if joins_existing_repo:
+            result.notes.append(f"{dest} is already a git repo: commit the new files yourself.")
+        elif options.git:
+            init_and_commit(
+                work,
+                f"Create {manifest.name} with microgate {__version__}",
+                owner_email=manifest.owner,
+                commit=options.commit,
+            )
+            if options.install_hooks:
+                install_pre_commit(work)
+        if occupied or dest.is_dir():
+            backup_root = dest / BACKUP_DIR
+            _merge_into(work, dest, backup_root, result.replaced)
+            if result.replaced:
+                result.backup_dir = backup_root
+        else:
+            os.replace(work, dest)
+        return result
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)

@@ -1,0 +1,270 @@
+"""The ``microgate new`` wizard: plain-language questions for a business user.
+
+Every answer is checked as it is typed, with the same rules (and messages) as the
+manifest model and the platform's policy, so what the wizard accepts always validates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from scaffold.answers import git_user_email
+from scaffold.errors import Cancelled
+from scaffold.manifest import field_error
+from scaffold.policy import SENSITIVITY_ORDER, TierPolicy
+
+SENSITIVITY_HELP = {
+    "public": "Public: anything you could put on the website",
+    "internal": "Internal: ordinary company information, no personal data",
+    "confidential": "Confidential: customer or employee personal data, contracts",
+    "restricted": "Restricted: health, payment card, passwords, regulated data",
+}
+RUNTIME_HELP = {
+    "serverless": "On demand: it runs when someone calls it (serverless)",
+    "container": "Always on: a small website or API that keeps running (container)",
+    "static-site": "Just pages: no server code, only files people open (static site)",
+}
+SLA_HELP = {
+    "best-effort": "Whenever someone has time (best effort)",
+    "business-hours": "Within business hours",
+    "24x7": "Any time, day or night (24x7)",
+}
+TRAFFIC_HELP = {
+    "low": "A few people, under 1,000 requests a day",
+    "medium": "Many people, up to 100,000 requests a day",
+    "high": "More than that",
+}
+CONNECTOR_KINDS = {
+    "database": "A database",
+    "api": "Another system's API",
+    "spreadsheet": "A spreadsheet",
+    "storage": "File storage",
+    "email": "Email",
+    "llm": "An AI model (LLM)",
+    "other": "Something else",
+}
+CI_HELP = {"github": "GitHub", "gitlab": "GitLab"}
+
+
+def _validator(check: Callable[[str], str | None]) -> Callable[[str], bool | str]:
+    """Adapt 'message or None' to questionary's 'True or message'."""
+
+    def validate(text: str) -> bool | str:
+        return check(text) or True
+
+    return validate
+
+
+def _field_check(name: str) -> Callable[[str], str | None]:
+    return lambda text: field_error(name, text.strip())
+
+
+def _budget_check(cap: float) -> Callable[[str], str | None]:
+    def check(text: str) -> str | None:
+        try:
+            value = float(text.strip().lstrip("$").replace(",", ""))
+        except ValueError:
+            return f"{text.strip()!r} is not a number; give US dollars a month, like 50"
+        if value <= 0:
+            return "the budget must be more than 0"
+        if value > cap:
+            return f"${value:g} is over this tier's cap of ${cap:g} a month"
+        return None
+
+    return check
+
+
+def _expiry_check(today: dt.date, max_days: int) -> Callable[[str], str | None]:
+    def check(text: str) -> str | None:
+        try:
+            value = dt.date.fromisoformat(text.strip())
+        except ValueError:
+            return f"{text.strip()!r} is not a date; write it as YYYY-MM-DD"
+        if value <= today:
+            return "the date must be in the future"
+        if (value - today).days > max_days:
+            latest = today + dt.timedelta(days=max_days)
+            return f"at most {max_days} days ahead for this tier (by {latest.isoformat()})"
+        return None
+
+    return check
+
+
+class Wizard:
+    """Asks the questions; ``preset`` answers (from --set) become the defaults."""
+
+    def __init__(
+        self, policy: TierPolicy, preset: dict[str, Any], today: dt.date | None = None
+    ) -> None:
+        self.policy = policy
+        self.preset = preset
+        self.today = today or dt.date.today()
+
+    @staticmethod
+    def _ask(question: Any) -> Any:
+        try:
+            answer = question.unsafe_ask()
+        except KeyboardInterrupt:
+            raise Cancelled("cancelled; nothing was written.") from None
+        if answer is None:
+            raise Cancelled("cancelled; nothing was written.")
+        return answer
+
+    def _text(self, message: str, name: str, check: Callable[[str], str | None],
+              default: str = "", instruction: str | None = None) -> str:
+        import questionary
+
+        preset = self.preset.get(name)
+        answer: str = self._ask(
+            questionary.text(
+                message,
+                default=str(preset) if preset not in (None, "") else default,
+                validate=_validator(check),
+                instruction=instruction,
+            )
+        )
+        return answer.strip()
+
+    def _select(self, message: str, name: str, options: dict[str, str],
+                disabled: dict[str, str] | None = None, default: str | None = None) -> Any:
+        import questionary
+
+        disabled = disabled or {}
+        choices = [
+            questionary.Choice(title=label, value=value, disabled=disabled.get(value))
+            for value, label in options.items()
+        ]
+        preset = self.preset.get(name, default)
+        start = preset if preset in options and preset not in disabled else None
+        return self._ask(questionary.select(message, choices=choices, default=start))
+
+    def _confirm(self, message: str, default: bool) -> bool:
+        import questionary
+
+        return bool(self._ask(questionary.confirm(message, default=default)))
+
+    def ask(self) -> dict[str, Any]:
+        answers: dict[str, Any] = {}
+        answers["name"] = self._text(
+            "What should the app be called?", "name", _field_check("name"),
+            instruction="(lowercase letters, digits and hyphens, like sales-report)",
+        )
+        answers["purpose"] = self._text(
+            "In one sentence, what does it do, and for whom?", "purpose",
+            _field_check("purpose"),
+        )
+        answers["owner"] = self._text(
+            "Who owns it? Your work email:", "owner", _field_check("owner"),
+            default=git_user_email() or "",
+        )
+        answers["cost_center"] = self._text(
+            "Which cost centre pays for it?", "cost_center", _field_check("cost_center"),
+            instruction="(ask your manager if unsure)",
+        )
+        tiers = {
+            str(tier): f"{rule.description} (tier {tier}, up to ${rule.max_monthly_budget_usd:g}"
+            f" a month)"
+            for tier, rule in sorted(self.policy.tiers.items())
+        }
+        preset_tier = self.preset.get("tier")
+        self.preset["tier"] = str(preset_tier) if preset_tier is not None else "0"
+        answers["tier"] = int(self._select("Who will use it?", "tier", tiers))
+        rule = self.policy.rule(answers["tier"])
+        if rule.approver_required:
+            answers["approver"] = self._text(
+                "Who approves it for the organisation? Their email:", "approver",
+                _field_check("approver"),
+            )
+        blocked = {
+            level: f"needs tier {self.policy.lowest_tier_for(level)}"
+            for level in SENSITIVITY_ORDER
+            if not rule.allows_sensitivity(level)
+        }
+        answers["data_sensitivity"] = self._select(
+            "What is the most sensitive data it touches?", "data_sensitivity",
+            SENSITIVITY_HELP, blocked, default="internal",
+        )
+        answers["runtime"] = self._select("How should it run?", "runtime", RUNTIME_HELP)
+        answers["sla"] = self._select("If it breaks, how soon must it be fixed?", "sla", SLA_HELP)
+        answers["traffic"] = self._select("How much will it be used?", "traffic", TRAFFIC_HELP)
+        answers["connectors"] = self._ask_connectors()
+        cap = rule.max_monthly_budget_usd
+        answers["monthly_budget_usd"] = float(
+            self._text(
+                "What is the most it may cost a month, in US dollars?", "monthly_budget_usd",
+                _budget_check(cap), default=f"{min(20.0, cap):g}",
+                instruction=f"(at most ${cap:g} for this tier)",
+            ).lstrip("$").replace(",", "")
+        )
+        default_expiry = self.today + dt.timedelta(days=min(90, rule.max_ttl_days))
+        answers["expires"] = self._text(
+            "When should it be switched off unless someone renews it?", "expires",
+            _expiry_check(self.today, rule.max_ttl_days), default=default_expiry.isoformat(),
+            instruction=f"(YYYY-MM-DD, at most {rule.max_ttl_days} days ahead)",
+        )
+        answers["ci"] = self._select("Where does your team keep code?", "ci", CI_HELP)
+        for key in ("region", "quality"):
+            if key in self.preset:
+                answers[key] = self.preset[key]
+        return answers
+
+    def _ask_connectors(self) -> list[dict[str, str]]:
+        preset = self.preset.get("connectors")
+        if isinstance(preset, list) and preset:
+            return preset
+        connectors: list[dict[str, str]] = []
+        if not self._confirm(
+            "Does it connect to other systems (databases, APIs, spreadsheets)?", False
+        ):
+            return connectors
+        while True:
+            taken = {c["name"] for c in connectors}
+
+            def check_name(text: str, taken: set[str] = taken) -> str | None:
+                if text.strip() in taken:
+                    return f"{text.strip()} is already listed"
+                return field_error("name", text.strip())
+
+            name = self._text(
+                "Name of the system:", "connector_name", check_name,
+                instruction="(short, like crm or finance-sheet)",
+            )
+            kind = self._select("What is it?", "connector_kind", CONNECTOR_KINDS)
+            access = self._select(
+                "Does the app only read from it, or also change it?", "connector_access",
+                {"read": "Only reads", "write": "Also writes or changes data"},
+            )
+            connectors.append({"name": name, "kind": kind, "access": access})
+            if not self._confirm("Add another system?", False):
+                return connectors
+
+    def confirm(self, summary: str, dest: str) -> None:
+        print(summary)
+        if not self._confirm(f"Create the app in {dest}?", True):
+            raise Cancelled("cancelled; nothing was written.")
+
+
+def summary_text(answers: dict[str, Any]) -> str:
+    connectors = answers.get("connectors") or []
+    rows = [
+        ("Name", answers["name"]),
+        ("Purpose", answers["purpose"]),
+        ("Owner", answers["owner"]),
+        ("Cost centre", answers["cost_center"]),
+        ("Tier", str(answers["tier"])),
+        ("Approver", answers.get("approver") or "-"),
+        ("Data", answers["data_sensitivity"]),
+        ("Runs as", answers["runtime"]),
+        ("Fix within", answers.get("sla", "best-effort")),
+        ("Traffic", answers.get("traffic", "low")),
+        ("Connects to", ", ".join(f"{c['name']} ({c['kind']}, {c['access']})"
+                                  for c in connectors) or "nothing"),
+        ("Budget", f"${float(answers['monthly_budget_usd']):g} a month"),
+        ("Expires", str(answers["expires"])),
+        ("CI", answers.get("ci", "github")),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = ["", "Your app:"] + [f"  {label.ljust(width)}  {value}" for label, value in rows]
+    return "\n".join(lines) + "\n"
