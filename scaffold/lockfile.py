@@ -64,8 +64,8 @@ def pip_compile_command(source: Path, output: Path) -> list[str]:
 def _compile_env() -> dict[str, str]:
     env = dict(os.environ)
     # Fail fast when the index is unreachable instead of retrying for minutes.
-    env.setdefault("PIP_RETRIES", "1")
-    env.setdefault("PIP_TIMEOUT", "15")
+    env["PIP_RETRIES"] = "1"
+    env["PIP_TIMEOUT"] = env["PIP_DEFAULT_TIMEOUT"] = "15"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     return env

@@ -330,7 +330,10 @@ def field_error(name: str, value: Any) -> str | None:
     from pydantic import TypeAdapter
 
     info = Manifest.model_fields[name]
-    adapter: TypeAdapter[Any] = TypeAdapter(Annotated[info.annotation, *info.metadata])
+    annotation = (
+        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     try:
         adapter.validate_python(value)
     except ValidationError as exc:

@@ -105,6 +105,7 @@ def render(
     """Render the template into ``target`` (a folder that must not exist yet)."""
     import copier
     from copier.errors import CopierError
+    from jinja2 import TemplateError
     from copier.errors import UnsafeTemplateError as CopierUnsafe
 
     try:
@@ -124,7 +125,7 @@ def render(
             f"the template {source} wants to run its own code (tasks or Jinja extensions); "
             "if you trust it, run again with --trust"
         ) from None
-    except CopierError as exc:
+    except (CopierError, TemplateError) as exc:
         raise MicrogateError(f"the template could not be rendered: {exc}") from None
 
 

@@ -1,0 +1,33 @@
+"""What a check reports: findings with a place, and their text form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One thing a check found, worded for the person who must fix it."""
+
+    path: str
+    line: int | None
+    check: str
+    rule: str
+    message: str
+    severity: Severity = "error"
+
+    def render(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.severity}: {self.message} [{self.check}/{self.rule}]"
+
+
+def exit_code(findings: list[Finding]) -> int:
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def print_findings(findings: list[Finding]) -> None:
+    for finding in sorted(findings, key=lambda f: (f.path, f.line or 0, f.rule)):
+        print(finding.render())

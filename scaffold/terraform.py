@@ -1,0 +1,65 @@
+"""Terraform read with python-hcl2 (no terraform binary is needed)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffold.errors import MicrogateError
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    body: dict[str, Any]
+    path: Path
+    line: int | None
+
+
+def parse_file(path: Path) -> dict[str, Any]:
+    """Parse one ``.tf`` file into plain Python values (strings without HCL quotes)."""
+    import hcl2
+    from hcl2.utils import SerializationOptions
+
+    options = SerializationOptions(
+        with_comments=False, explicit_blocks=False, strip_string_quotes=True
+    )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MicrogateError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise MicrogateError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        parsed: dict[str, Any] = hcl2.loads(text, serialization_options=options)
+    except Exception as exc:  # python-hcl2 raises lark's many error types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MicrogateError(f"{path}: not valid Terraform: {first}") from None
+    return parsed
+
+
+def _block_line(text: str, kind: str, *labels: str) -> int | None:
+    header = r"\s+".join([kind, *(f'"{re.escape(label)}"' for label in labels)])
+    match = re.search(rf"^\s*{header}\s*{{", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def resources(parsed: dict[str, Any], path: Path, text: str = "") -> list[Resource]:
+    """The resources of a parsed file; ``text`` (the source) gives their lines."""
+    found = []
+    for block in parsed.get("resource", []):
+        for type_name, by_name in block.items():
+            for name, body in by_name.items():
+                line = _block_line(text, "resource", type_name, name) if text else None
+                found.append(Resource(type_name, name, body, path, line))
+    return found
+
+
+def variables(parsed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for block in parsed.get("variable", []):
+        found.update(block)
+    return found

@@ -1,0 +1,123 @@
+"""Generated repos, for every runtime, with real copier, git, pip-tools and pre-commit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from hcl2.utils import SerializationOptions
+import pytest
+import yaml
+
+from scaffold.manifest import parse_manifest_text
+from testing.util import git, run
+
+UNQUOTED = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+RUNTIMES = ["serverless", "container", "static-site"]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_generated_repo_passes_its_own_tests(make_app: Any, runtime: str) -> None:
+    repo = make_app(runtime=runtime)
+    result = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"], cwd=repo)
+    assert result.returncode == 0, result.output
+    assert " passed" in result.stdout
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_generated_repo_has_every_part(make_app: Any, runtime: str) -> None:
+    repo = make_app(runtime=runtime, ci="github")
+    for name in ("microapp.yaml", "README.md", "requirements.in", "requirements-dev.in",
+                 ".pre-commit-config.yaml", ".secrets.baseline", "CODEOWNERS", ".gitignore",
+                 ".copier-answers.yml", "prompts/README.md", "infra/main.tf",
+                 "infra/variables.tf", ".github/workflows/ci.yml", "tests/test_core.py",
+                 ".microgate/microapp.schema.json"):
+        assert (repo / name).is_file(), name
+    manifest_text = (repo / "microapp.yaml").read_text()
+    assert manifest_text.startswith(
+        "# yaml-language-server: $schema=.microgate/microapp.schema.json"
+    )
+    loaded = parse_manifest_text(manifest_text)
+    assert loaded.problems == [] and loaded.manifest is not None
+    assert loaded.manifest.runtime == runtime
+    assert loaded.manifest.template_version == "1.0.0"
+    assert (repo / "CODEOWNERS").read_text().strip().endswith("* ana@example.com")
+    assert git(repo, "status", "--porcelain") == ""
+    assert "Create sales-report" in git(repo, "log", "--oneline")
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_terraform_parses_and_carries_the_tier_caps(make_app: Any, runtime: str) -> None:
+    repo = make_app(runtime=runtime, tier=1)
+    parsed = {}
+    for tf in sorted((repo / "infra").glob("*.tf")):
+        with tf.open() as handle:
+            parsed[tf.name] = hcl2.load(handle, serialization_options=UNQUOTED)
+    expected = {"serverless": "lambda.tf", "container": "ecs.tf", "static-site": "site.tf"}
+    assert set(parsed) == {"main.tf", "variables.tf", expected[runtime]}
+    budget = parsed["main.tf"]["resource"][0]["aws_budgets_budget"]["monthly"]
+    assert budget["limit_unit"] == "USD"
+    variables = (repo / "infra" / "variables.tf").read_text()
+    if runtime == "serverless":
+        assert "var.lambda_memory_mb <= 1024" in variables  # tier 1's cap from policies/
+    if runtime == "container":
+        assert "var.fargate_cpu <= 512" in variables
+
+
+def test_github_workflow_validates_against_its_schema(make_app: Any) -> None:
+    repo = make_app(ci="github")
+    result = run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                  "vendor.github-workflows", str(repo / ".github/workflows/ci.yml")])
+    assert result.returncode == 0, result.output
+
+
+def test_gitlab_ci_validates_against_its_schema(make_app: Any) -> None:
+    repo = make_app(ci="gitlab")
+    assert not (repo / ".github").exists()
+    result = run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                  "vendor.gitlab-ci", str(repo / ".gitlab-ci.yml")])
+    assert result.returncode == 0, result.output
+
+
+def test_tier_2_codeowners_include_the_approver(make_app: Any) -> None:
+    repo = make_app(tier=2, approver="cto@example.com", monthly_budget_usd=900)
+    assert "cto@example.com" in (repo / "CODEOWNERS").read_text()
+    assert yaml.safe_load((repo / "microapp.yaml").read_text())["approver"] == "cto@example.com"
+
+
+def test_answers_file_records_the_answers_for_updates(make_app: Any) -> None:
+    repo = make_app(runtime="container")
+    recorded = yaml.safe_load((repo / ".copier-answers.yml").read_text())
+    assert recorded["runtime"] == "container"
+    assert recorded["_src_path"].endswith("microapp")
+    assert "hooks_repo" not in recorded and "tier_caps" not in recorded
+
+
+def test_pre_commit_config_pins_the_hook_suite(make_app: Any, tmp_path: Path) -> None:
+    repo = make_app(hooks=(tmp_path / "hooks-repo", "abc123"))
+    config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
+    (entry,) = config["repos"]
+    assert entry["repo"] == str(tmp_path / "hooks-repo") and entry["rev"] == "abc123"
+    default = make_app(dest=tmp_path / "default")
+    default_entry = yaml.safe_load((default / ".pre-commit-config.yaml").read_text())["repos"][0]
+    assert default_entry["rev"] == "v0.1.0"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_generated_repo_passes_its_own_pre_commit(make_app: Any, runtime: str,
+                                                  hooks_snapshot: tuple[Path, str]) -> None:
+    repo = make_app(runtime=runtime, lock=True, hooks=hooks_snapshot)
+    assert (repo / "requirements.txt").is_file()
+    result = run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo)
+    assert result.returncode == 0, result.output
+    assert "Passed" in result.stdout
+    # and the checks bite: an expired app is blocked
+    manifest = repo / "microapp.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace(text.split("expires: ")[1].split("\n")[0], "2020-01-01"))
+    blocked = run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo)
+    assert blocked.returncode == 1
+    assert "expired on 2020-01-01" in blocked.stdout
