@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,6 +141,103 @@ def _cmd_lock(args: argparse.Namespace) -> int:
     result = lock(repo)
     for path in result.written:
         print(f"Pinned {path}")
+    from scaffold.licenses import refresh
+
+    report = refresh(repo)
+    print(f"Recorded the licenses of {len(report.looked_up) + len(report.kept)} packages in "
+          ".microgate/licenses.json")
+    return 0
+
+
+def _add_check(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check", help="run every check of the hook suite (the same code as the hooks)",
+        description="Run microgate's checks outside pre-commit, e.g. in CI.",
+    )
+    parser.add_argument("paths", nargs="*", help="files to check (default: the staged ones)")
+    parser.add_argument("--all-files", action="store_true", help="check every file")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--output", type=Path, help="write the report here")
+    parser.add_argument("--only", action="append", default=[], metavar="CHECK",
+                        help="run only this check (repeatable)")
+    parser.add_argument("--repo", type=Path, default=Path("."), help="the app's folder")
+    parser.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from scaffold.checks import CHECKS
+    from scaffold.checks.runner import run_all
+    from scaffold.findings import exit_code
+    from scaffold.gitops import staged_files
+    from scaffold.report import as_json, as_sarif, as_text
+
+    repo = args.repo.resolve()
+    if not repo.is_dir():
+        raise UsageError(f"{args.repo}: no such folder")
+    known = {check.name for check in CHECKS}
+    unknown = sorted(set(args.only) - known)
+    if unknown:
+        raise UsageError(f"unknown check {', '.join(unknown)} (checks: {', '.join(sorted(known))})")
+    if args.all_files:
+        files = None
+    elif args.paths:
+        files = [Path(p).as_posix() for p in args.paths]
+    else:
+        files = staged_files(repo)
+    results = run_all(repo, files, args.only)
+    render = {"text": as_text, "json": as_json, "sarif": as_sarif}[args.format]
+    text = render(results)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return exit_code([f for r in results.values() for f in r.findings])
+
+
+def _add_licenses(subparsers: Any) -> None:
+    parser = subparsers.add_parser("licenses", help="the licenses of the app's dependencies")
+    actions = parser.add_subparsers(dest="licenses_action", required=True, parser_class=_Parser)
+    refresh = actions.add_parser(
+        "refresh", help="look up licenses on the package index into .microgate/licenses.json"
+    )
+    refresh.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    refresh.add_argument("--all", action="store_true", help="look up every package again")
+    refresh.set_defaults(func=_cmd_licenses_refresh)
+
+
+def _cmd_licenses_refresh(args: argparse.Namespace) -> int:
+    from scaffold.licenses import refresh
+
+    if not args.path.is_dir():
+        raise UsageError(f"{args.path}: no such folder")
+    report = refresh(args.path, everything=args.all)
+    print(f"Looked up {len(report.looked_up)}, kept {len(report.kept)}, dropped "
+          f"{len(report.dropped)} packages in .microgate/licenses.json")
+    return 0
+
+
+def _add_secrets(subparsers: Any) -> None:
+    parser = subparsers.add_parser("secrets", help="the secrets baseline")
+    actions = parser.add_subparsers(dest="secrets_action", required=True, parser_class=_Parser)
+    baseline = actions.add_parser(
+        "baseline", help="accept every current finding as not a secret (.secrets.baseline)"
+    )
+    baseline.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    baseline.set_defaults(func=_cmd_secrets_baseline)
+
+
+def _cmd_secrets_baseline(args: argparse.Namespace) -> int:
+    from scaffold.gitops import repo_files
+    from scaffold.secrets import BASELINE_FILE, scan_paths, write_baseline
+
+    repo = args.path
+    if not repo.is_dir():
+        raise UsageError(f"{repo}: no such folder")
+    names = [n for n in repo_files(repo) if n != BASELINE_FILE]
+    report = scan_paths(repo, names)
+    path = write_baseline(repo, report.findings)
+    print(f"Wrote {path} accepting {len(report.findings)} finding(s); review it before you "
+          "commit it")
     return 0
 
 
@@ -192,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_new(subparsers)
     _add_lock(subparsers)
+    _add_check(subparsers)
+    _add_licenses(subparsers)
+    _add_secrets(subparsers)
     _add_manifest(subparsers)
     return parser
 
@@ -204,11 +303,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return error_handler(lambda: run(argv))
-
-
-def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
-    sys.stdout.write("\n")
 
 
 __all__ = ["MicrogateError", "main", "run"]

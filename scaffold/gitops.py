@@ -83,3 +83,30 @@ def install_pre_commit(repo: Path) -> None:
 
 def is_dirty(repo: Path) -> bool:
     return bool(git(repo, "status", "--porcelain").strip())
+
+
+def repo_files(repo: Path) -> list[str]:
+    """Every file of the repo: tracked, and untracked unless ignored; a plain folder's all."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=repo, capture_output=True, timeout=GIT_TIMEOUT_SECONDS, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        listed = None
+    if listed is not None and listed.returncode == 0:
+        names = sorted({n for n in listed.stdout.decode("utf-8", "surrogateescape").split("\0")
+                        if n})
+        return [n for n in names if (repo / n).exists() or (repo / n).is_symlink()]
+    found = []
+    for path in sorted(repo.rglob("*")):
+        if ".git" in path.relative_to(repo).parts:
+            continue
+        if path.is_file() or path.is_symlink():
+            found.append(path.relative_to(repo).as_posix())
+    return found
+
+
+def staged_files(repo: Path) -> list[str]:
+    out = git(repo, "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z")
+    return [n for n in out.split("\0") if n]

@@ -18,6 +18,8 @@ from typing import Any
 from scaffold import __version__
 from scaffold.errors import MicrogateError, UnsafeTemplateError, UsageError
 from scaffold.gitops import init_and_commit, install_pre_commit
+from scaffold.licenses import IndexLookupError
+from scaffold.licenses import refresh as refresh_licenses
 from scaffold.lockfile import IndexUnreachable, lock
 from scaffold.manifest import Manifest
 from scaffold.policy import TierPolicy, default_policy
@@ -183,10 +185,11 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
         if options.lock:
             try:
                 lock(work)
+                refresh_licenses(work)
                 result.locked = True
-            except IndexUnreachable as exc:
+            except (IndexUnreachable, IndexLookupError) as exc:
                 result.notes.append(
-                    f"{exc.message}: the repo was made without requirements.txt. "
+                    f"{exc.message}: the repo was made without pinned dependencies. "
                     f"When the index is reachable, run 'microgate lock' in {dest}."
                 )
         joins_existing_repo = (dest / ".git").exists()

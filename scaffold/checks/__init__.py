@@ -1,0 +1,60 @@
+"""The checks behind the hook suite, one module each, and their registry.
+
+A hook under ``hooks/`` and ``microgate check`` run the same ``run(repo, files)`` of the
+same module; ``files`` mirrors the ``files:`` pattern in ``.pre-commit-hooks.yaml`` (a
+test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from scaffold.findings import Finding
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    module: str
+    files: str
+    always_run: bool = False
+    title: str = ""
+
+    @property
+    def hook_id(self) -> str:
+        return f"microgate-{self.name}"
+
+    def wants(self, path: str) -> bool:
+        return re.search(self.files, path) is not None
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    advice: str = ""
+    files_checked: int = 0
+
+
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec("secrets", "scaffold.checks.secrets", r"", title="no secrets in the code"),
+    CheckSpec("manifest", "scaffold.checks.manifest", r"^microapp\.yaml$", always_run=True,
+              title="microapp.yaml is valid, within its tier, not expired"),
+    CheckSpec("test-presence", "scaffold.checks.testpresence", r"\.py$|(^|/)pyproject\.toml$",
+              title="every public function has a test that asserts something"),
+    CheckSpec("pins", "scaffold.checks.pins",
+              r"(^|/)requirements[^/]*\.(txt|in)$|(^|/)[^/]*[Dd]ockerfile[^/]*$"
+              r"|^\.github/workflows/[^/]+\.ya?ml$|(^|/)action\.ya?ml$",
+              title="dependencies, images and actions are pinned"),
+    CheckSpec("licenses", "scaffold.checks.licenses",
+              r"(^|/)requirements\.txt$|^\.microgate/licenses\.json$|(^|/)pyproject\.toml$",
+              title="dependency licenses are allowed"),
+)
+
+
+def spec(name: str) -> CheckSpec:
+    for candidate in CHECKS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)

@@ -1,0 +1,241 @@
+"""The pins check: what the app installs cannot change under it.
+
+- each ``requirements*.txt`` line is ``name==version`` with at least one ``--hash``;
+- each lockfile holds every top-level requirement of its ``.in`` file, at a version
+  the ``.in`` allows;
+- each Dockerfile ``FROM`` names an image by ``@sha256:`` digest;
+- each GitHub Actions ``uses:`` names a full 40-character commit SHA.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from scaffold.checks import CheckResult
+from scaffold.findings import Finding
+from scaffold.gitops import repo_files
+
+CHECK = "pins"
+MAX_BYTES = 5_000_000
+FROM_LINE = re.compile(r"^\s*FROM\s+(?P<rest>.+)$", re.IGNORECASE)
+USES_LINE = re.compile(r"^\s*(?:-\s*)?uses\s*:\s*['\"]?(?P<ref>[^'\"\s#]+)")
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+ADVICE = """\
+Pinning makes every install the same, and a changed download is refused:
+  - requirements*.txt: run `microgate lock` after editing requirements*.in;
+  - Dockerfile: write FROM image:tag@sha256:<digest> (the digest of the image you tested);
+  - GitHub Actions: write uses: owner/action@<40-character commit SHA> # v4."""
+
+
+def _read_text(repo: Path, name: str, findings: list[Finding]) -> str | None:
+    path = repo / name
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        if path.stat().st_size > MAX_BYTES:
+            findings.append(Finding(name, None, CHECK, "unreadable",
+                                    "larger than 5 MB: not a lockfile, Dockerfile or workflow",
+                                    "warning"))
+            return None
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        findings.append(Finding(name, None, CHECK, "unreadable", "not UTF-8 text"))
+    except OSError as exc:
+        findings.append(Finding(name, None, CHECK, "unreadable", f"cannot read: {exc.strerror}"))
+    return None
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """Join backslash continuations; drop comments and blank lines; keep the first line no."""
+    joined: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if not buffer:
+            start = number
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        buffer += line
+        if buffer.strip():
+            joined.append((start, buffer.strip()))
+        buffer = ""
+    if buffer.strip():
+        joined.append((start, buffer.strip()))
+    return joined
+
+
+def locked_versions(text: str) -> dict[str, str]:
+    pins = {}
+    for _, line in logical_lines(text):
+        spec = line.split(" --hash", 1)[0].strip()
+        if spec.startswith("-"):
+            continue
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement:
+            continue
+        specifiers = list(requirement.specifier)
+        if len(specifiers) == 1 and specifiers[0].operator == "==":
+            pins[canonicalize_name(requirement.name)] = specifiers[0].version
+    return pins
+
+
+def check_lockfile(name: str, text: str) -> list[Finding]:
+    findings = []
+    for number, line in logical_lines(text):
+        if line.startswith("-"):
+            option = line.split()[0]
+            if option in {"-e", "--editable"}:
+                findings.append(Finding(name, number, CHECK, "unpinned",
+                                        "an editable install cannot be pinned or hashed"))
+            continue
+        spec = line.split(" --hash", 1)[0].strip()
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement:
+            findings.append(Finding(name, number, CHECK, "invalid",
+                                    f"{spec!r} is not a valid requirement"))
+            continue
+        specifiers = list(requirement.specifier)
+        if requirement.url or len(specifiers) != 1 or specifiers[0].operator != "==":
+            findings.append(Finding(name, number, CHECK, "unpinned",
+                                    f"{requirement.name} is not pinned to one version "
+                                    f"(write {requirement.name}==<version>)"))
+        if "--hash=" not in line:
+            findings.append(Finding(name, number, CHECK, "no-hash",
+                                    f"{requirement.name} has no --hash: a changed download "
+                                    "would not be noticed"))
+    return findings
+
+
+def _top_level_requirements(repo: Path, name: str, seen: set[str]) -> list[tuple[int, str,
+                                                                                  Requirement]]:
+    """Requirements of an ``.in`` file, following ``-r`` includes."""
+    if name in seen:
+        return []
+    seen.add(name)
+    path = repo / name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    found = []
+    for number, line in logical_lines(text):
+        if line.startswith(("-r ", "--requirement ")):
+            included = (Path(name).parent / line.split(None, 1)[1].strip()).as_posix()
+            found += _top_level_requirements(repo, included, seen)
+            continue
+        if line.startswith("-"):
+            continue
+        try:
+            found.append((number, name, Requirement(line)))
+        except InvalidRequirement:
+            continue
+    return found
+
+
+def check_sync(repo: Path, source_name: str) -> list[Finding]:
+    lock_name = source_name[:-3] + ".txt"
+    lock_path = repo / lock_name
+    if not lock_path.is_file():
+        return [Finding(source_name, None, CHECK, "no-lockfile",
+                        f"{lock_name} is missing: run `microgate lock` to pin {source_name}")]
+    try:
+        pins = locked_versions(lock_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
+    findings = []
+    for number, origin, requirement in _top_level_requirements(repo, source_name, set()):
+        key = canonicalize_name(requirement.name)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        if key not in pins:
+            findings.append(Finding(origin, number, CHECK, "out-of-sync",
+                                    f"{requirement.name} is not in {lock_name}: run "
+                                    "`microgate lock`"))
+        elif requirement.specifier and not requirement.specifier.contains(
+                pins[key], prereleases=True):
+            findings.append(Finding(origin, number, CHECK, "out-of-sync",
+                                    f"{lock_name} pins {requirement.name}=={pins[key]}, which "
+                                    f"{origin} does not allow ({requirement.specifier}): run "
+                                    "`microgate lock`"))
+    return findings
+
+
+def check_dockerfile(name: str, text: str) -> list[Finding]:
+    findings = []
+    stages: set[str] = set()
+    for number, line in logical_lines(text):
+        match = FROM_LINE.match(line)
+        if not match:
+            continue
+        words = [w for w in match.group("rest").split() if not w.startswith("--")]
+        if not words:
+            continue
+        image = words[0]
+        if len(words) >= 3 and words[1].lower() == "as":
+            stages.add(words[2].lower())
+        if image.lower() == "scratch" or image.lower() in stages:
+            continue
+        if "$" in image:
+            findings.append(Finding(name, number, CHECK, "unpinned-image",
+                                    f"FROM {image} is decided at build time; name the image "
+                                    "with its @sha256: digest"))
+        elif not re.search(r"@sha256:[0-9a-f]{64}$", image):
+            findings.append(Finding(name, number, CHECK, "unpinned-image",
+                                    f"FROM {image} is not pinned: add @sha256:<digest>"))
+    return findings
+
+
+def check_workflow(name: str, text: str) -> list[Finding]:
+    findings = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = USES_LINE.match(line)
+        if not match:
+            continue
+        ref = match.group("ref")
+        if ref.startswith("./") or ref.startswith("docker://"):
+            if ref.startswith("docker://") and "@sha256:" not in ref:
+                findings.append(Finding(name, number, CHECK, "unpinned-action",
+                                        f"{ref} is not pinned: add @sha256:<digest>"))
+            continue
+        action, _, version = ref.partition("@")
+        if not FULL_SHA.match(version):
+            findings.append(Finding(name, number, CHECK, "unpinned-action",
+                                    f"{action}@{version or '(no version)'} is not pinned to a "
+                                    "commit: use the full 40-character SHA, with the version "
+                                    "in a comment"))
+    return findings
+
+
+def run(repo: Path, files: list[str] | None) -> CheckResult:
+    from scaffold.checks import spec
+
+    names = [n for n in (repo_files(repo) if files is None else files) if spec(CHECK).wants(n)]
+    findings: list[Finding] = []
+    sync_sources: set[str] = set()
+    for name in names:
+        base = name.rsplit("/", 1)[-1]
+        if base.startswith("requirements") and base.endswith(".in"):
+            sync_sources.add(name)
+            continue
+        text = _read_text(repo, name, findings)
+        if text is None:
+            continue
+        if base.startswith("requirements") and base.endswith(".txt"):
+            findings += check_lockfile(name, text)
+            source = name[:-4] + ".in"
+            if (repo / source).is_file():
+                sync_sources.add(source)
+        elif "dockerfile" in base.lower():
+            findings += check_dockerfile(name, text)
+        else:
+            findings += check_workflow(name, text)
+    for source in sorted(sync_sources):
+        findings += check_sync(repo, source)
+    return CheckResult(findings, [], ADVICE, len(names))

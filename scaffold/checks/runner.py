@@ -1,0 +1,74 @@
+"""Running checks: as one pre-commit hook, or all of them for ``microgate check``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import cast
+
+from scaffold.checks import CHECKS, CheckResult, CheckSpec, spec
+from scaffold.errors import error_handler
+from scaffold.findings import exit_code, print_findings
+from scaffold.gitops import repo_files
+
+CheckFunction = Callable[[Path, list[str] | None], CheckResult]
+
+
+def check_function(check: CheckSpec) -> CheckFunction:
+    module = importlib.import_module(check.module)
+    return cast(CheckFunction, module.run)
+
+
+def run_check(check: CheckSpec, repo: Path, files: list[str] | None) -> CheckResult:
+    """Run one check on ``files`` (paths relative to ``repo``; None: the whole repo)."""
+    if files is not None:
+        files = [name for name in files if check.wants(name)]
+        if not files and not check.always_run:
+            return CheckResult()
+    return check_function(check)(repo, files)
+
+
+def print_result(result: CheckResult) -> None:
+    print_findings(result.findings)
+    for note in result.notes:
+        print(f"note: {note}")
+    if result.advice and any(f.severity == "error" for f in result.findings):
+        print()
+        print(result.advice.rstrip())
+
+
+def hook_main(name: str, argv: Sequence[str] | None) -> int:
+    """The body of every ``hooks/<name>.py``: check the files pre-commit passes."""
+
+    def run() -> int:
+        check = spec(name)
+        parser = argparse.ArgumentParser(prog=check.hook_id, description=check.title)
+        parser.add_argument("filenames", nargs="*", help="files to check (from pre-commit)")
+        parser.add_argument("--all-files", action="store_true", help="check the whole repo")
+        args = parser.parse_args(argv)
+        repo = Path.cwd()
+        files = None if args.all_files else [Path(f).as_posix() for f in args.filenames]
+        result = run_check(check, repo, files)
+        print_result(result)
+        return exit_code(result.findings)
+
+    return error_handler(run)
+
+
+def run_all(repo: Path, files: list[str] | None,
+            only: Sequence[str] = ()) -> dict[str, CheckResult]:
+    results = {}
+    for check in CHECKS:
+        if only and check.name not in only:
+            continue
+        results[check.name] = run_check(check, repo, files)
+    return results
+
+
+def all_files(repo: Path) -> list[str]:
+    return repo_files(repo)
+
+
+__all__ = ["CHECKS", "hook_main", "run_all", "run_check"]

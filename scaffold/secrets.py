@@ -1,0 +1,321 @@
+"""Secret scanning: detect-secrets as the engine, made fast and safe on any file.
+
+detect-secrets spends most of its time calling every plugin and every filter on every
+line through its dependency-injection layer. Here each plugin's own regexes first run
+over the whole file text at once (in C); only the lines where some plugin could match
+go through detect-secrets' real pipeline (plugins, then its filters, with the same
+context), so the findings are the same and most lines cost nothing. The line filters
+run after the plugins instead of before, which also defuses ``is_indirect_reference``'s
+slow regex on long lines: it now runs only on lines that hold a candidate secret.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffold.errors import MicrogateError
+from scaffold.resources import policy_file
+
+BASELINE_FILE = ".secrets.baseline"
+PRAGMA = "# pragma: allowlist secret"
+BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True, order=True)
+class SecretFinding:
+    path: str
+    line: int
+    type: str
+    hashed_secret: str = field(compare=False)
+
+
+@dataclass
+class ScanReport:
+    findings: list[SecretFinding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files_scanned: int = 0
+
+
+@dataclass(frozen=True)
+class SecretsPolicy:
+    detectors: tuple[tuple[str, str, str], ...]
+    max_file_bytes: int
+
+
+@cache
+def default_secrets_policy() -> SecretsPolicy:
+    path = policy_file("secrets.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        detectors = tuple(
+            (str(d["name"]), str(d["secret_type"]), str(d["regex"])) for d in raw["detectors"]
+        )
+        for _, _, regex in detectors:
+            re.compile(regex)
+        return SecretsPolicy(detectors, int(raw.get("max_file_bytes", 10_000_000)))
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, re.error) as exc:
+        raise MicrogateError(f"{path}: the secrets policy is not valid: {exc}") from None
+
+
+class _NamedText(io.StringIO):
+    """A text buffer with a name, as detect-secrets' transformers expect of a file."""
+
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text, newline=None)
+        self.name = name
+
+
+def _custom_plugin_classes(policy: SecretsPolicy) -> list[type]:
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    classes = []
+    for name, secret_type, regex in policy.detectors:
+        classes.append(
+            type(name, (RegexBasedDetector,), {
+                "secret_type": secret_type,
+                "denylist": (re.compile(regex),),
+            })
+        )
+    return classes
+
+
+def _prefilter_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
+    """Regexes that match wherever ``plugin`` could report; None means 'any line'."""
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+    from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
+
+    if isinstance(plugin, KeywordDetector):
+        sources: list[re.Pattern[str]] = [re.compile("|".join(DENYLIST), re.IGNORECASE)]
+    elif isinstance(plugin, HighEntropyStringsPlugin):
+        # A string's entropy is at most log2 of its length, so a quoted string shorter
+        # than 2**limit characters can never pass the plugin's entropy test.
+        shortest = max(1, math.ceil(2**plugin.entropy_limit))
+        charset = re.escape(plugin.charset)
+        sources = [re.compile(rf"(['\"])([{charset}]{{{shortest},}})(\1)")]
+    elif isinstance(plugin, RegexBasedDetector):
+        sources = list(plugin.denylist)
+    else:
+        return None
+    patterns = []
+    for pattern in sources:
+        if "\\A" in pattern.pattern or "\\Z" in pattern.pattern:
+            return None
+        # A leading \b only narrows a match (dropping it keeps a superset) but stops the
+        # regex engine from scanning for the literal that follows.
+        source = pattern.pattern[2:] if pattern.pattern.startswith("\\b") else pattern.pattern
+        # Per line, ^ and $ mean the line's ends: keep that meaning over the whole text.
+        patterns.append(re.compile(source, pattern.flags | re.MULTILINE))
+    return patterns
+
+
+class SecretScanner:
+    """Scans files with detect-secrets' plugins and filters plus microgate's detectors."""
+
+    def __init__(self, policy: SecretsPolicy | None = None) -> None:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.settings import configure_settings_from_baseline, get_plugins
+
+        self.policy = policy or default_secrets_policy()
+        configure_settings_from_baseline({
+            "plugins_used": [
+                {"name": plugin_type.__name__}
+                for plugin_type in get_mapping_from_secret_type_to_class().values()
+            ],
+        })
+        # Ours first: where both name one secret, the more specific name is ours.
+        self.plugins: list[Any] = [cls() for cls in _custom_plugin_classes(self.policy)]
+        self.plugins += list(get_plugins())
+        self._prefilters: list[re.Pattern[str]] = []
+        self._scan_every_line = False
+        for plugin in self.plugins:
+            patterns = _prefilter_patterns(plugin)
+            if patterns is None:
+                self._scan_every_line = True
+            else:
+                self._prefilters.extend(patterns)
+
+    def candidate_lines(self, lines: list[str]) -> set[int]:
+        """1-based numbers of the lines on which some plugin could report a secret."""
+        if self._scan_every_line:
+            return set(range(1, len(lines) + 1))
+        text = "\n".join(line.rstrip() for line in lines)
+        starts = [0]
+        for match in re.finditer("\n", text):
+            starts.append(match.end())
+        found: set[int] = set()
+        for pattern in self._prefilters:
+            for match in pattern.finditer(text):
+                first = bisect_right(starts, match.start())
+                last = bisect_right(starts, max(match.end() - 1, match.start()))
+                found.update(range(first, last + 1))
+        return found
+
+    def _secrets_in_lines(self, lines: list[str], filename: str) -> Iterator[Any]:
+        """detect-secrets' own line pipeline, restricted to the candidate lines."""
+        from detect_secrets.core.scan import _is_filtered_out, _scan_line
+        from detect_secrets.util.code_snippet import get_code_snippet
+
+        candidates = self.candidate_lines(lines)
+        for line_number in sorted(candidates):
+            line = lines[line_number - 1].rstrip()
+            context = get_code_snippet(lines=lines, line_number=line_number)
+            secrets = [
+                secret
+                for plugin in self.plugins
+                for secret in _scan_line(plugin=plugin, filename=filename, line=line,
+                                         line_number=line_number, context=context)
+                if not _is_filtered_out(
+                    required_filter_parameters=["context"], filename=secret.filename,
+                    secret=secret.secret_value, plugin=plugin, line=line, context=context,
+                )
+            ]
+            if secrets and not _is_filtered_out(
+                required_filter_parameters=["line"], filename=filename, line=line,
+                context=context,
+            ):
+                yield from secrets
+
+    def scan_text(self, text: str, filename: str) -> list[Any]:
+        """Secrets in ``text``, read the way detect-secrets reads a file."""
+        from detect_secrets.transformers import get_transformed_file
+
+        lines = get_transformed_file(_NamedText(text, filename)) or _NamedText(
+            text, filename
+        ).readlines()
+        secrets = list(self._secrets_in_lines(lines, filename))
+        if secrets:
+            return secrets
+        eager = get_transformed_file(_NamedText(text, filename), use_eager_transformers=True)
+        return list(self._secrets_in_lines(eager, filename)) if eager else []
+
+    def scan_file(self, path: Path, display: str) -> tuple[list[SecretFinding], str | None]:
+        """Findings in one file, or a note saying why it was skipped."""
+        from detect_secrets.core.scan import _is_filtered_out
+
+        if path.is_symlink():
+            return [], f"{display}: skipped (a symbolic link; its target is checked on its own)"
+        try:
+            size = path.stat().st_size
+            if size > self.policy.max_file_bytes:
+                return [], (f"{display}: skipped ({size // 1_000_000} MB is larger than the "
+                            f"{self.policy.max_file_bytes // 1_000_000} MB limit for text)")
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return [], None
+        except OSError as exc:
+            return [], f"{display}: skipped (cannot read it: {exc.strerror})"
+        if b"\0" in data[:BINARY_SNIFF_BYTES]:
+            return [], None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        if _is_filtered_out(required_filter_parameters=["filename"], filename=display):
+            return [], None
+        findings: dict[tuple[int, str], SecretFinding] = {}
+        for secret in self.scan_text(text, display):
+            # One secret, one report, under the first (most specific) plugin's name.
+            findings.setdefault(
+                (secret.line_number, secret.secret_hash),
+                SecretFinding(display, secret.line_number, secret.type, secret.secret_hash),
+            )
+        return sorted(findings.values()), None
+
+
+def scan_paths(repo: Path, names: Iterable[str], scanner: SecretScanner | None = None,
+               processes: int = 1) -> ScanReport:
+    """Scan ``names`` (paths relative to ``repo``); in parallel when ``processes`` > 1."""
+    names = list(names)
+    report = ScanReport()
+    if processes > 1 and len(names) > 200:
+        import multiprocessing
+
+        global _WORKER
+        _WORKER = (scanner or SecretScanner(), repo)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes) as pool:
+            results = list(pool.imap(_scan_one, names, chunksize=64))
+    else:
+        scanner = scanner or SecretScanner()
+        results = [scanner.scan_file(repo / name, name) for name in names]
+    for findings, note in results:
+        report.findings.extend(findings)
+        if note:
+            report.notes.append(note)
+    report.files_scanned = len(names)
+    return report
+
+
+_WORKER: tuple[SecretScanner, Path] | None = None
+
+
+def _scan_one(name: str) -> tuple[list[SecretFinding], str | None]:
+    assert _WORKER is not None
+    scanner, repo = _WORKER
+    return scanner.scan_file(repo / name, name)
+
+
+# -- baseline ---------------------------------------------------------------------------
+
+def read_baseline(repo: Path) -> set[tuple[str, str]]:
+    """(file, hashed secret) of every secret the baseline already accepts, whatever its type."""
+    path = repo / BASELINE_FILE
+    if not path.exists():
+        return set()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            (filename, entry["hashed_secret"])
+            for filename, entries in data.get("results", {}).items()
+            for entry in entries
+        }
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise MicrogateError(
+            f"{BASELINE_FILE} is not a valid detect-secrets baseline; restore it from git or "
+            "recreate it with 'microgate secrets baseline'"
+        ) from None
+
+
+def write_baseline(repo: Path, findings: list[SecretFinding]) -> Path:
+    """Write the baseline (detect-secrets' format) accepting exactly ``findings``."""
+    import datetime as dt
+
+    from detect_secrets.__version__ import VERSION
+    from detect_secrets.settings import get_settings
+
+    results: dict[str, list[dict[str, Any]]] = {}
+    for finding in sorted(findings):
+        results.setdefault(finding.path, []).append({
+            "type": finding.type,
+            "filename": finding.path,
+            "hashed_secret": finding.hashed_secret,
+            "is_verified": False,
+            "line_number": finding.line,
+        })
+    settings = get_settings().json()
+    baseline = {
+        "version": VERSION,
+        "plugins_used": settings["plugins_used"],
+        "filters_used": settings["filters_used"],
+        "results": results,
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    path = repo / BASELINE_FILE
+    path.write_text(json.dumps(baseline, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def new_findings(report: ScanReport, accepted: set[tuple[str, str]]) -> list[SecretFinding]:
+    return [f for f in report.findings if (f.path, f.hashed_secret) not in accepted]
