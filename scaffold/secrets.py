@@ -134,9 +134,13 @@ class SecretScanner:
                 for plugin_type in get_mapping_from_secret_type_to_class().values()
             ],
         })
-        # Ours first: where both name one secret, the more specific name is ours.
+        # Most specific first, since a secret is reported under the first plugin's name:
+        # ours, then detect-secrets' pattern detectors, then its keyword and entropy ones.
+        from detect_secrets.plugins.base import RegexBasedDetector
+
+        builtin = sorted(get_plugins(), key=lambda p: not isinstance(p, RegexBasedDetector))
         self.plugins: list[Any] = [cls() for cls in _custom_plugin_classes(self.policy)]
-        self.plugins += list(get_plugins())
+        self.plugins += builtin
         self._prefilters: list[re.Pattern[str]] = []
         self._scan_every_line = False
         for plugin in self.plugins:
@@ -209,7 +213,7 @@ class SecretScanner:
         try:
             size = path.stat().st_size
             if size > self.policy.max_file_bytes:
-                return [], (f"{display}: skipped ({size // 1_000_000} MB is larger than the "
+                return [], (f"{display}: skipped ({size / 1_000_000:.0f} MB is larger than the "
                             f"{self.policy.max_file_bytes // 1_000_000} MB limit for text)")
             data = path.read_bytes()
         except FileNotFoundError:
@@ -222,7 +226,8 @@ class SecretScanner:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("latin-1")
-        if _is_filtered_out(required_filter_parameters=["filename"], filename=display):
+        # detect-secrets' filename filters test the file on disk: give them its real path.
+        if _is_filtered_out(required_filter_parameters=["filename"], filename=str(path)):
             return [], None
         findings: dict[tuple[int, str], SecretFinding] = {}
         for secret in self.scan_text(text, display):

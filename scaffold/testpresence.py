@@ -122,7 +122,11 @@ def _parse(path: Path, display: str, problems: list[tuple[str, int | None, str]]
         if path.stat().st_size > MAX_SOURCE_BYTES:
             problems.append((display, None, "skipped: larger than 2 MB"))
             return None
-        return ast.parse(path.read_bytes(), filename=display)
+        data = path.read_bytes()
+        if b"\0" in data:
+            problems.append((display, None, "is a binary file, not Python source"))
+            return None
+        return ast.parse(data, filename=display)
     except SyntaxError as exc:
         problems.append((display, exc.lineno, f"cannot be parsed: {exc.msg}"))
     except (OSError, ValueError) as exc:

@@ -1,0 +1,123 @@
+"""microgate-licenses against the committed cache, and its refresh from the real index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hooks.licenses import main
+from scaffold.licenses import default_license_policy, evaluate, normalise
+from testing.util import microgate
+
+HASH = "--hash=sha256:" + "ab" * 32
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text(
+        f"flask==3.1.3 {HASH}\nsomelib==1.0 {HASH}\n"
+    )
+    return tmp_path
+
+
+def write_cache(repo: Path, **licenses: str) -> None:
+    (repo / ".microgate").mkdir(exist_ok=True)
+    packages = {key.replace("_", "=="): {"license": value, "source": "License-Expression"}
+                for key, value in licenses.items()}
+    (repo / ".microgate" / "licenses.json").write_text(json.dumps({"packages": packages}))
+
+
+def test_allowed_licenses_pass(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause", "somelib_1.0": "MIT OR GPL-3.0-only"})
+    assert main(["requirements.txt"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_denied_license_blocks(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause", "somelib_1.0": "GPL-3.0-or-later"})
+    assert main(["requirements.txt"]) == 1
+    assert ("requirements.txt:2: error: somelib==1.0 is under GPL-3.0-or-later, which the "
+            "license policy does not allow") in capsys.readouterr().out
+
+
+def test_review_needs_a_recorded_approval(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause", "somelib_1.0": "MPL-2.0"})
+    assert main(["requirements.txt"]) == 1
+    assert "needs the platform team's review" in capsys.readouterr().out
+    (repo / "pyproject.toml").write_text(
+        '[tool.microgate.licenses]\nreviewed = ["somelib==1.0"]\n')
+    assert main(["requirements.txt"]) == 0
+
+
+def test_repo_can_narrow_but_not_widen(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause", "somelib_1.0": "MIT"})
+    (repo / "pyproject.toml").write_text('[tool.microgate.licenses]\ndeny = ["BSD-*"]\n')
+    assert main(["requirements.txt"]) == 1
+    assert "flask==3.1.3 is under BSD-3-Clause" in capsys.readouterr().out
+    (repo / "pyproject.toml").write_text('[tool.microgate.licenses]\nallow = ["GPL-3.0-only"]\n')
+    assert main(["requirements.txt"]) == 1
+    assert "does not know allow" in capsys.readouterr().out
+
+
+def test_package_missing_from_the_cache_names_the_fix(repo: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause"})
+    assert main(["requirements.txt"]) == 1
+    assert ("requirements.txt:2: error: somelib==1.0 has no license on record: run "
+            "`microgate licenses refresh`") in capsys.readouterr().out
+
+
+def test_damaged_cache(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".microgate").mkdir()
+    (repo / ".microgate" / "licenses.json").write_bytes(b"\xff\x00")
+    assert main(["requirements.txt"]) == 1
+    assert "is damaged: run 'microgate licenses refresh'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("expression", "license_text", "classifiers", "expected"), [
+    ("BSD-3-Clause", None, [], "BSD-3-Clause"),
+    (None, "MIT License", [], "MIT"),
+    (None, "Apache 2.0", [], "Apache-2.0"),
+    (None, None, ["License :: OSI Approved :: MIT License"], "MIT"),
+    (None, "see LICENSE file\nlong text", [], None),
+])
+def test_normalise_to_spdx(expression: str | None, license_text: str | None,
+                           classifiers: list[str], expected: str | None) -> None:
+    assert normalise(expression, license_text, classifiers, default_license_policy())[0] == \
+        expected
+
+
+@pytest.mark.parametrize(("expression", "status"), [
+    ("MIT", "allow"),
+    ("MIT OR GPL-3.0-only", "allow"),
+    ("MIT AND GPL-3.0-only", "deny"),
+    ("Apache-2.0 WITH LLVM-exception", "allow"),
+    ("MPL-2.0", "review"),
+    ("SomethingNew-1.0", "review"),
+])
+def test_expressions(expression: str, status: str) -> None:
+    assert evaluate(expression, default_license_policy()) == status
+
+
+@pytest.mark.slow
+def test_refresh_reads_the_real_package_index(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        f"flask==3.1.3 {HASH}\nannotated-types==0.7.0 {HASH}\n")
+    result = microgate("licenses", "refresh", str(tmp_path))
+    assert result.returncode == 0, result.output
+    cache = json.loads((tmp_path / ".microgate" / "licenses.json").read_text())["packages"]
+    assert cache["flask==3.1.3"]["license"] == "BSD-3-Clause"
+    assert cache["annotated-types==0.7.0"]["license"] == "MIT"
+
+
+def test_refresh_without_network_fails_clearly(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(f"flask==3.1.3 {HASH}\n")
+    result = microgate("licenses", "refresh", str(tmp_path), timeout=60,
+                       env={"MICROGATE_INDEX_URL": "http://127.0.0.1:9/simple"})
+    assert result.returncode == 1
+    assert "could not reach the package index" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / ".microgate" / "licenses.json").exists()

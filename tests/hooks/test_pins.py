@@ -1,0 +1,117 @@
+"""microgate-pins on real lockfiles, Dockerfiles and workflows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hooks.pins import main
+
+HASH = "--hash=sha256:" + "0123456789abcdef" * 4
+SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
+DIGEST = "sha256:" + "9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.in").write_text("flask>=3.0\ngunicorn\n")
+    (tmp_path / "requirements.txt").write_text(
+        f"flask==3.1.3 \\\n    {HASH}\n    # via -r requirements.in\n"
+        f"gunicorn==23.0.0 {HASH}\n"
+    )
+    return tmp_path
+
+
+def out_of(capsys: pytest.CaptureFixture[str]) -> str:
+    return capsys.readouterr().out
+
+
+def test_pinned_and_in_sync_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["requirements.txt", "requirements.in"]) == 0
+    assert out_of(capsys) == ""
+
+
+@pytest.mark.parametrize(("line", "needle"), [
+    ("requests", "requests is not pinned to one version"),
+    ("requests>=2", "requests is not pinned to one version"),
+    ("requests==2.32.0", "requests has no --hash"),
+    ("-e ./local", "an editable install cannot be pinned"),
+])
+def test_unpinned_lines_fail(repo: Path, capsys: pytest.CaptureFixture[str], line: str,
+                             needle: str) -> None:
+    with (repo / "requirements.txt").open("a") as handle:
+        handle.write(line + "\n")
+    assert main(["requirements.txt"]) == 1
+    assert f"requirements.txt:5: error: {needle}" in out_of(capsys)
+
+
+def test_requirement_missing_from_the_lockfile(repo: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "requirements.in").write_text("flask>=3.0\ngunicorn\nhttpx\n")
+    assert main(["requirements.in"]) == 1
+    assert ("requirements.in:3: error: httpx is not in requirements.txt: run `microgate lock`"
+            in out_of(capsys))
+
+
+def test_lockfile_version_outside_the_range(repo: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "requirements.in").write_text("flask>=4\ngunicorn\n")
+    assert main(["requirements.in"]) == 1
+    assert "requirements.txt pins flask==3.1.3, which requirements.in does not allow" in \
+        out_of(capsys)
+
+
+def test_included_requirements_are_followed(repo: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "requirements-dev.in").write_text("-r requirements.in\npytest\n")
+    (repo / "requirements-dev.txt").write_text(f"flask==3.1.3 {HASH}\npytest==8.3.0 {HASH}\n")
+    assert main(["requirements-dev.in"]) == 1
+    assert "requirements.in:2: error: gunicorn is not in requirements-dev.txt" in out_of(capsys)
+
+
+def test_missing_lockfile(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "requirements.txt").unlink()
+    assert main(["requirements.in"]) == 1
+    assert "requirements.txt is missing: run `microgate lock`" in out_of(capsys)
+
+
+def test_dockerfile_needs_digests(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "Dockerfile").write_text(
+        f"FROM python:3.11-slim@{DIGEST} AS build\n"
+        "FROM build\n"
+        "FROM scratch\n"
+        "FROM --platform=linux/amd64 node:20\n"
+        "ARG BASE=python\nFROM ${BASE}\n"
+    )
+    assert main(["Dockerfile"]) == 1
+    out = out_of(capsys)
+    assert "Dockerfile:4: error: FROM node:20 is not pinned: add @sha256:<digest>" in out
+    assert "Dockerfile:6: error: FROM ${BASE} is decided at build time" in out
+    assert "Dockerfile:1" not in out and "Dockerfile:2" not in out and "Dockerfile:3" not in out
+
+
+def test_actions_need_commit_shas(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workflow = repo / ".github" / "workflows" / "ci.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "jobs:\n  build:\n    steps:\n"
+        f"      - uses: actions/checkout@{SHA} # v4.2.2\n"
+        "      - uses: actions/setup-python@v5\n"
+        "      - uses: ./.github/actions/local\n"
+        "      - uses: 'docker://alpine:3.20'\n"
+        "      - name: x\n        uses: org/repo/.github/workflows/w.yml@main\n"
+    )
+    assert main([".github/workflows/ci.yml"]) == 1
+    out = out_of(capsys)
+    assert "ci.yml:5: error: actions/setup-python@v5 is not pinned to a commit" in out
+    assert "ci.yml:7: error: docker://alpine:3.20 is not pinned" in out
+    assert "ci.yml:9: error: org/repo/.github/workflows/w.yml@main" in out
+    assert "ci.yml:4" not in out and "ci.yml:6" not in out
+
+
+def test_non_utf8_and_binary_lockfiles(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "requirements.txt").write_bytes(b"flask==3.1.3 \xff\xfe\n")
+    assert main(["requirements.txt"]) == 1
+    assert "requirements.txt: error: not UTF-8 text" in out_of(capsys)

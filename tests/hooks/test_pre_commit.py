@@ -1,0 +1,94 @@
+"""The hook suite through real pre-commit and real git commits, on generated repos."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testing.fakes import secret_line, secret_value
+from testing.util import git, run
+
+pytestmark = pytest.mark.slow
+PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
+
+
+@pytest.fixture
+def app(make_app: Any, hooks_snapshot: tuple[Path, str]) -> Path:
+    repo: Path = make_app(lock=True, hooks=hooks_snapshot)
+    result = run([*PRE_COMMIT, "install"], cwd=repo)
+    assert result.returncode == 0, result.output
+    return repo
+
+
+def commit(repo: Path, message: str) -> Any:
+    git(repo, "add", "--all")
+    return run(["git", "commit", "-m", message], cwd=repo)
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_try_repo_runs_each_hook(app: Path, hooks_snapshot: tuple[Path, str]) -> None:
+    (app / "app" / "settings.py").write_text(secret_line("anthropic") + "\n")
+    git(app, "add", "--all")
+    result = run([*PRE_COMMIT, "try-repo", str(hooks_snapshot[0]), "microgate-secrets",
+                  "--files", "app/settings.py"], cwd=app)
+    assert result.returncode == 1
+    assert "app/settings.py:1: error: Anthropic API Key (redacted)" in result.stdout
+    assert secret_value("anthropic") not in result.stdout
+    (app / "app" / "settings.py").write_text('import os\nKEY = os.environ["ANTHROPIC_KEY"]\n')
+    git(app, "add", "--all")
+    fixed = run([*PRE_COMMIT, "try-repo", str(hooks_snapshot[0]), "microgate-secrets",
+                 "--files", "app/settings.py"], cwd=app)
+    assert fixed.returncode == 0, fixed.output
+
+
+def test_a_commit_with_a_secret_is_blocked_and_the_fixed_one_passes(app: Path) -> None:
+    before = head(app)
+    (app / "app" / "settings.py").write_text(secret_line("openai") + "\n")
+    blocked = commit(app, "add settings")
+    assert blocked.returncode == 1
+    assert "microgate secrets" in blocked.output and "Failed" in blocked.output
+    assert "app/settings.py:1: error: OpenAI API Key (redacted)" in blocked.output
+    assert secret_value("openai") not in blocked.output
+    assert head(app) == before
+    (app / "app" / "settings.py").write_text('import os\nKEY = os.environ["OPENAI_API_KEY"]\n')
+    passed = commit(app, "add settings")
+    assert passed.returncode == 0, passed.output
+    assert head(app) != before
+
+
+def test_an_untested_function_is_blocked_until_it_has_a_test(app: Path) -> None:
+    core = app / "app" / "core.py"
+    core.write_text(core.read_text() + "\n\ndef total(prices: list[float]) -> float:\n"
+                    "    return sum(prices)\n")
+    blocked = commit(app, "add total")
+    assert blocked.returncode == 1
+    assert "function total has no test" in blocked.output
+    tests = app / "tests" / "test_core.py"
+    tests.write_text(tests.read_text().replace(
+        "from app.core import build_greeting", "from app.core import build_greeting, total")
+        + "\n\ndef test_total() -> None:\n    assert total([1.5, 2.5]) == 4.0\n")
+    passed = commit(app, "add total with a test")
+    assert passed.returncode == 0, passed.output
+
+
+def test_an_unpinned_dependency_is_blocked(app: Path) -> None:
+    with (app / "requirements.in").open("a") as handle:
+        handle.write("httpx\n")
+    blocked = commit(app, "use httpx")
+    assert blocked.returncode == 1
+    assert "httpx is not in requirements.txt: run `microgate lock`" in blocked.output
+
+
+def test_a_commit_that_changes_nothing_checked_skips_the_hooks(app: Path) -> None:
+    (app / "notes.txt").write_text("meeting notes\n")
+    result = commit(app, "notes")
+    assert result.returncode == 0, result.output
+    for skipped in ("microgate test presence", "microgate pins", "microgate licenses"):
+        line = next(line for line in result.output.splitlines() if line.startswith(skipped))
+        assert "Skipped" in line

