@@ -141,7 +141,7 @@ def _cmd_lock(args: argparse.Namespace) -> int:
     result = lock(repo)
     for path in result.written:
         print(f"Pinned {path}")
-    from scaffold.licenses import refresh
+    from scaffold.licenseindex import refresh
 
     report = refresh(repo)
     print(f"Recorded the licenses of {len(report.looked_up) + len(report.kept)} packages in "
@@ -206,7 +206,7 @@ def _add_licenses(subparsers: Any) -> None:
 
 
 def _cmd_licenses_refresh(args: argparse.Namespace) -> int:
-    from scaffold.licenses import refresh
+    from scaffold.licenseindex import refresh
 
     if not args.path.is_dir():
         raise UsageError(f"{args.path}: no such folder")

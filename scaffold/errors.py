@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +50,8 @@ class Cancelled(MicrogateError):
 
 
 def _crash_log_path() -> Path:
+    import tempfile
+
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = Path(base) / "microgate"
     try:
@@ -72,6 +72,8 @@ def error_handler(func: Callable[[], int]) -> int:
         print("microgate: cancelled; nothing was written.", file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last resort is a log, not a traceback
+        import traceback
+
         log = _crash_log_path()
         try:
             log.write_text(traceback.format_exc(), encoding="utf-8")

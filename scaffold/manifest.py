@@ -15,12 +15,14 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scaffold import yamlio
 from scaffold.errors import MicrogateError
+from scaffold.expiry import expiry_problem
 from scaffold.policy import SENSITIVITY_ORDER, TierPolicy
 
 MANIFEST_FILE = "microapp.yaml"
 SCHEMA_FILE = ".microgate/microapp.schema.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 SLUG_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
@@ -223,18 +225,18 @@ class LoadedManifest:
 def parse_manifest_text(text: str) -> LoadedManifest:
     """Validate manifest text; structural problems come back with their lines."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlio.load(text)
         node = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return LoadedManifest(None, [Problem("(file)", f"this is not valid YAML: {reason}", line)], {})
+        problem = Problem("(file)", f"this is not valid YAML: {reason}", line)
+        return LoadedManifest(None, [problem], {})
     lines = _line_index(node) if node is not None else {}
     if not isinstance(raw, dict):
-        return LoadedManifest(
-            None, [Problem("(file)", "the manifest must be a mapping of key: value lines", 1)], lines
-        )
+        problem = Problem("(file)", "the manifest must be a mapping of key: value lines", 1)
+        return LoadedManifest(None, [problem], lines)
     try:
         return LoadedManifest(Manifest.model_validate(raw), [], lines)
     except ValidationError as exc:
@@ -296,28 +298,12 @@ def policy_problems(
         )
     if rule.approver_required and not manifest.approver:
         add("approver", f"{tier_name} apps need an approver's email")
-    days_left = (manifest.expires - today).days
-    if days_left < 0:
-        add(
-            "expires",
-            f"the app expired on {manifest.expires.isoformat()}; renew it by setting a new "
-            f"date (at most {rule.max_ttl_days} days ahead) or retire it",
-        )
-    elif for_new_app and days_left == 0:
-        add("expires", "the expiry date must be in the future")
-    elif days_left > rule.max_ttl_days:
-        add(
-            "expires",
-            f"{manifest.expires.isoformat()} is more than {rule.max_ttl_days} days away, the "
-            f"longest a {tier_name} app may live before renewal",
-        )
-    elif days_left <= policy.expiry_warning_days and not for_new_app:
-        add(
-            "expires",
-            f"the app expires in {days_left} day{'s' if days_left != 1 else ''} "
-            f"({manifest.expires.isoformat()}); renew it or plan its retirement",
-            "warning",
-        )
+    problem = expiry_problem(
+        manifest.expires, today, tier_name=tier_name, max_ttl_days=rule.max_ttl_days,
+        warning_days=policy.expiry_warning_days, for_new_app=for_new_app,
+    )
+    if problem:
+        add("expires", problem[1], problem[0])
     return problems
 
 
@@ -330,14 +316,14 @@ def field_error(name: str, value: Any) -> str | None:
     from pydantic import TypeAdapter
 
     info = Manifest.model_fields[name]
-    annotation = (
-        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    # The field's own FieldInfo as metadata carries its constraints (pattern, bounds...).
+    adapter: TypeAdapter[Any] = TypeAdapter(
+        Annotated[info.annotation, info]  # type: ignore[arg-type]
     )
-    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     try:
         adapter.validate_python(value)
     except ValidationError as exc:
-        error = dict(exc.errors()[0])
+        error: dict[str, Any] = dict(exc.errors()[0])
         error["loc"] = (name, *error["loc"])
         return _plain_message(error)
     return None

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policy_file
 
@@ -52,7 +53,9 @@ class TierPolicy(BaseModel):
             return self.tiers[tier]
         except KeyError:
             known = ", ".join(str(t) for t in sorted(self.tiers))
-            raise MicrogateError(f"tier {tier} is not defined in the tier policy ({known})") from None
+            raise MicrogateError(
+                f"tier {tier} is not defined in the tier policy ({known})"
+            ) from None
 
     def lowest_tier_for(self, sensitivity: str) -> int | None:
         for tier in sorted(self.tiers):
@@ -63,7 +66,7 @@ class TierPolicy(BaseModel):
 
 def load_policy(path: Path) -> TierPolicy:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlio.load(path.read_text(encoding="utf-8"))
         return TierPolicy.model_validate(raw)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
         first = str(exc).splitlines()[0]

@@ -18,8 +18,8 @@ from typing import Any
 from scaffold import __version__
 from scaffold.errors import MicrogateError, UnsafeTemplateError, UsageError
 from scaffold.gitops import init_and_commit, install_pre_commit
-from scaffold.licenses import IndexLookupError
-from scaffold.licenses import refresh as refresh_licenses
+from scaffold.licenseindex import IndexLookupError
+from scaffold.licenseindex import refresh as refresh_licenses
 from scaffold.lockfile import IndexUnreachable, lock
 from scaffold.manifest import Manifest
 from scaffold.policy import TierPolicy, default_policy
@@ -107,8 +107,8 @@ def render(
     """Render the template into ``target`` (a folder that must not exist yet)."""
     import copier
     from copier.errors import CopierError
-    from jinja2 import TemplateError
     from copier.errors import UnsafeTemplateError as CopierUnsafe
+    from jinja2 import TemplateError
 
     try:
         copier.run_copy(

@@ -12,18 +12,22 @@ slow regex on long lines: it now runs only on lines that hold a candidate secret
 from __future__ import annotations
 
 import io
-import math
 import json
+import math
 import re
+import sys
+import types
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
+from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policy_file
 
@@ -51,21 +55,60 @@ class ScanReport:
 class SecretsPolicy:
     detectors: tuple[tuple[str, str, str], ...]
     max_file_bytes: int
+    not_secrets: tuple[tuple[str, re.Pattern[str]], ...] = ()
+
+    def is_known_non_secret(self, secret_type: str, line: str) -> bool:
+        return any(kind == secret_type and pattern.search(line)
+                   for kind, pattern in self.not_secrets)
 
 
 @cache
 def default_secrets_policy() -> SecretsPolicy:
     path = policy_file("secrets.yaml")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlio.load(path.read_text(encoding="utf-8"))
         detectors = tuple(
             (str(d["name"]), str(d["secret_type"]), str(d["regex"])) for d in raw["detectors"]
         )
         for _, _, regex in detectors:
             re.compile(regex)
-        return SecretsPolicy(detectors, int(raw.get("max_file_bytes", 10_000_000)))
+        not_secrets = tuple((str(entry["type"]), re.compile(str(entry["line"])))
+                            for entry in raw.get("not_secrets") or [])
+        return SecretsPolicy(detectors, int(raw.get("max_file_bytes", 10_000_000)),
+                             not_secrets)
     except (yaml.YAMLError, KeyError, TypeError, ValueError, re.error) as exc:
         raise MicrogateError(f"{path}: the secrets policy is not valid: {exc}") from None
+
+
+# A marker appended to a prefilter pattern that must run on the lowercased text.
+LOWERCASED_TEXT = "(?#lowercased)"
+VERIFICATION_FILTER = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
+
+
+@contextmanager
+def _without_requests() -> Iterator[None]:
+    """Import detect-secrets without ``requests``.
+
+    detect-secrets imports requests only to verify secrets against their services online.
+    microgate turns verification off (it must work offline, and must never send a secret
+    anywhere), so its modules get a stand-in whose names are inert classes; the real
+    requests, half of detect-secrets' start-up time, is never loaded for them.
+    """
+    if "requests" in sys.modules:
+        yield
+        return
+    stand_in = types.ModuleType("requests")
+    exceptions = types.ModuleType("requests.exceptions")
+    # Any name they use (in annotations, in except clauses) is a class of its own.
+    for module in (stand_in, exceptions):
+        module.__getattr__ = lambda name: type(name, (OSError,), {})  # type: ignore[method-assign]
+    stand_in.exceptions = exceptions  # type: ignore[attr-defined]
+    sys.modules["requests"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("requests") is stand_in:
+            del sys.modules["requests"]
 
 
 class _NamedText(io.StringIO):
@@ -97,7 +140,9 @@ def _prefilter_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
     from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
 
     if isinstance(plugin, KeywordDetector):
-        sources: list[re.Pattern[str]] = [re.compile("|".join(DENYLIST), re.IGNORECASE)]
+        # Its keywords are lowercase: matched case-sensitively on lowercased text (below),
+        # which is faster than IGNORECASE.
+        return [re.compile("(?:" + "|".join(DENYLIST) + ")" + LOWERCASED_TEXT)]
     elif isinstance(plugin, HighEntropyStringsPlugin):
         # A string's entropy is at most log2 of its length, so a quoted string shorter
         # than 2**limit characters can never pass the plugin's entropy test.
@@ -110,11 +155,18 @@ def _prefilter_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
         return None
     patterns = []
     for pattern in sources:
-        if "\\A" in pattern.pattern or "\\Z" in pattern.pattern:
+        source = pattern.pattern
+        if "\\A" in source or "\\Z" in source:
             return None
+        anchored = "^" in source or "$" in source
+        leading_boundary = source.startswith("\\b")
+        if not anchored and not leading_boundary:
+            patterns.append(pattern)
+            continue
         # A leading \b only narrows a match (dropping it keeps a superset) but stops the
         # regex engine from scanning for the literal that follows.
-        source = pattern.pattern[2:] if pattern.pattern.startswith("\\b") else pattern.pattern
+        if leading_boundary:
+            source = source[2:]
         # Per line, ^ and $ mean the line's ends: keep that meaning over the whole text.
         patterns.append(re.compile(source, pattern.flags | re.MULTILINE))
     return patterns
@@ -124,21 +176,34 @@ class SecretScanner:
     """Scans files with detect-secrets' plugins and filters plus microgate's detectors."""
 
     def __init__(self, policy: SecretsPolicy | None = None) -> None:
-        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-        from detect_secrets.settings import configure_settings_from_baseline, get_plugins
-
         self.policy = policy or default_secrets_policy()
-        configure_settings_from_baseline({
-            "plugins_used": [
-                {"name": plugin_type.__name__}
-                for plugin_type in get_mapping_from_secret_type_to_class().values()
-            ],
-        })
+        with _without_requests():
+            from detect_secrets.core import scan  # noqa: F401 - loaded here, used later
+            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+            from detect_secrets.settings import (
+                configure_settings_from_baseline,
+                get_filters,
+                get_plugins,
+            )
+            from detect_secrets.transformers import get_transformed_file  # noqa: F401
+            from detect_secrets.util import code_snippet  # noqa: F401
+
+            plugin_types: list[type] = list(get_mapping_from_secret_type_to_class().values())
+            configure_settings_from_baseline({
+                "plugins_used": [{"name": plugin_type.__name__} for plugin_type in plugin_types],
+            })
+            # Never verify a secret online (detect-secrets' --no-verify).
+            from detect_secrets.settings import get_settings
+
+            get_settings().disable_filters(VERIFICATION_FILTER)
+            get_plugins.cache_clear()
+            get_filters()  # loads the filter modules while the stand-in is in place
+            builtin_plugins = list(get_plugins())
         # Most specific first, since a secret is reported under the first plugin's name:
         # ours, then detect-secrets' pattern detectors, then its keyword and entropy ones.
         from detect_secrets.plugins.base import RegexBasedDetector
 
-        builtin = sorted(get_plugins(), key=lambda p: not isinstance(p, RegexBasedDetector))
+        builtin = sorted(builtin_plugins, key=lambda p: not isinstance(p, RegexBasedDetector))
         self.plugins: list[Any] = [cls() for cls in _custom_plugin_classes(self.policy)]
         self.plugins += builtin
         self._prefilters: list[re.Pattern[str]] = []
@@ -155,12 +220,21 @@ class SecretScanner:
         if self._scan_every_line:
             return set(range(1, len(lines) + 1))
         text = "\n".join(line.rstrip() for line in lines)
+        lowered: str | None = None
         starts = [0]
         for match in re.finditer("\n", text):
             starts.append(match.end())
         found: set[int] = set()
         for pattern in self._prefilters:
-            for match in pattern.finditer(text):
+            subject = text
+            if pattern.pattern.endswith(LOWERCASED_TEXT):
+                # str.lower() can change a string's length (e.g. 'İ'); then stay exact.
+                lowered = lowered if lowered is not None else text.lower()
+                if len(lowered) == len(text):
+                    subject = lowered
+                else:
+                    pattern = re.compile(pattern.pattern, re.IGNORECASE)
+            for match in pattern.finditer(subject):
                 first = bisect_right(starts, match.start())
                 last = bisect_right(starts, max(match.end() - 1, match.start()))
                 found.update(range(first, last + 1))
@@ -195,13 +269,14 @@ class SecretScanner:
         """Secrets in ``text``, read the way detect-secrets reads a file."""
         from detect_secrets.transformers import get_transformed_file
 
-        lines = get_transformed_file(_NamedText(text, filename)) or _NamedText(
+        lines = get_transformed_file(cast(Any, _NamedText(text, filename))) or _NamedText(
             text, filename
         ).readlines()
         secrets = list(self._secrets_in_lines(lines, filename))
         if secrets:
             return secrets
-        eager = get_transformed_file(_NamedText(text, filename), use_eager_transformers=True)
+        eager = get_transformed_file(cast(Any, _NamedText(text, filename)),
+                                     use_eager_transformers=True)
         return list(self._secrets_in_lines(eager, filename)) if eager else []
 
     def scan_file(self, path: Path, display: str) -> tuple[list[SecretFinding], str | None]:
@@ -230,7 +305,13 @@ class SecretScanner:
         if _is_filtered_out(required_filter_parameters=["filename"], filename=str(path)):
             return [], None
         findings: dict[tuple[int, str], SecretFinding] = {}
+        lines: list[str] | None = None
         for secret in self.scan_text(text, display):
+            if self.policy.not_secrets:
+                lines = lines if lines is not None else text.splitlines()
+                if 0 < secret.line_number <= len(lines) and self.policy.is_known_non_secret(
+                        secret.type, lines[secret.line_number - 1]):
+                    continue
             # One secret, one report, under the first (most specific) plugin's name.
             findings.setdefault(
                 (secret.line_number, secret.secret_hash),

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from scaffold.checks import CheckResult
 from scaffold.findings import Finding
-from scaffold.gitops import repo_files
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 CHECK = "pins"
 MAX_BYTES = 5_000_000
@@ -69,7 +69,14 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
     return joined
 
 
+def canonical_name(name: str) -> str:
+    """PEP 503's normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def locked_versions(text: str) -> dict[str, str]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     pins = {}
     for _, line in logical_lines(text):
         spec = line.split(" --hash", 1)[0].strip()
@@ -81,11 +88,13 @@ def locked_versions(text: str) -> dict[str, str]:
             continue
         specifiers = list(requirement.specifier)
         if len(specifiers) == 1 and specifiers[0].operator == "==":
-            pins[canonicalize_name(requirement.name)] = specifiers[0].version
+            pins[canonical_name(requirement.name)] = specifiers[0].version
     return pins
 
 
 def check_lockfile(name: str, text: str) -> list[Finding]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     findings = []
     for number, line in logical_lines(text):
         if line.startswith("-"):
@@ -116,6 +125,8 @@ def check_lockfile(name: str, text: str) -> list[Finding]:
 def _top_level_requirements(repo: Path, name: str, seen: set[str]) -> list[tuple[int, str,
                                                                                   Requirement]]:
     """Requirements of an ``.in`` file, following ``-r`` includes."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     if name in seen:
         return []
     seen.add(name)
@@ -151,7 +162,7 @@ def check_sync(repo: Path, source_name: str) -> list[Finding]:
         return []
     findings = []
     for number, origin, requirement in _top_level_requirements(repo, source_name, set()):
-        key = canonicalize_name(requirement.name)
+        key = canonical_name(requirement.name)
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
         if key not in pins:
@@ -215,6 +226,7 @@ def check_workflow(name: str, text: str) -> list[Finding]:
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
     from scaffold.checks import spec
+    from scaffold.gitops import repo_files
 
     names = [n for n in (repo_files(repo) if files is None else files) if spec(CHECK).wants(n)]
     findings: list[Finding] = []

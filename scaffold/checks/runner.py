@@ -11,7 +11,6 @@ from typing import cast
 from scaffold.checks import CHECKS, CheckResult, CheckSpec, spec
 from scaffold.errors import error_handler
 from scaffold.findings import exit_code, print_findings
-from scaffold.gitops import repo_files
 
 CheckFunction = Callable[[Path, list[str] | None], CheckResult]
 
@@ -65,10 +64,6 @@ def run_all(repo: Path, files: list[str] | None,
             continue
         results[check.name] = run_check(check, repo, files)
     return results
-
-
-def all_files(repo: Path) -> list[str]:
-    return repo_files(repo)
 
 
 __all__ = ["CHECKS", "hook_main", "run_all", "run_check"]

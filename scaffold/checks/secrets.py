@@ -7,7 +7,6 @@ from pathlib import Path
 
 from scaffold.checks import CheckResult
 from scaffold.findings import Finding
-from scaffold.gitops import repo_files
 from scaffold.secrets import BASELINE_FILE, new_findings, read_baseline, scan_paths
 
 CHECK = "secrets"
@@ -22,7 +21,11 @@ The secret itself is never printed here."""
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    names = repo_files(repo) if files is None else files
+    if files is None:
+        from scaffold.gitops import repo_files
+
+        files = repo_files(repo)
+    names = files
     names = [n for n in names if n != BASELINE_FILE]
     processes = min(os.cpu_count() or 1, 4)
     report = scan_paths(repo, names, processes=processes)

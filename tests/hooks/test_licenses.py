@@ -121,3 +121,11 @@ def test_refresh_without_network_fails_clearly(tmp_path: Path) -> None:
     assert "could not reach the package index" in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / ".microgate" / "licenses.json").exists()
+
+
+def test_exact_ids_win_over_patterns_and_repos_can_still_deny_them() -> None:
+    policy = default_license_policy()
+    assert policy.status_of("LicenseRef-OSI-BSD") == "allow"  # although LicenseRef-* is review
+    assert policy.status_of("LicenseRef-Proprietary") == "review"
+    assert policy.narrowed({"deny": ["LicenseRef-OSI-BSD"]}).status_of(
+        "LicenseRef-OSI-BSD") == "deny"

@@ -25,8 +25,11 @@ def set_line(repo: Path, key: str, value: str) -> None:
     manifest.write_text("\n".join(lines) + "\n")
 
 
+CHANGED = ["microapp.yaml"]  # what pre-commit passes when the commit touches the manifest
+
+
 def test_valid_manifest_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 0
+    assert main(CHANGED) == 0
     assert capsys.readouterr().out == ""
 
 
@@ -47,7 +50,7 @@ def test_expiry_warns_then_fails(repo: Path, capsys: pytest.CaptureFixture[str])
 
 def test_tier_rules_come_from_policy(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_line(repo, "monthly_budget_usd", "9000")
-    assert main([]) == 1
+    assert main(CHANGED) == 1
     out = capsys.readouterr().out
     assert "microapp.yaml:" in out and "over the tier 1 (team) cap of $500" in out
 
@@ -61,7 +64,7 @@ def test_tier_rules_come_from_policy(repo: Path, capsys: pytest.CaptureFixture[s
 def test_unreadable_manifests(repo: Path, capsys: pytest.CaptureFixture[str], content: bytes,
                               needle: str) -> None:
     (repo / "microapp.yaml").write_bytes(content)
-    assert main([]) == 1
+    assert main(CHANGED) == 1
     out = capsys.readouterr().out
     assert needle in out and "Traceback" not in out
 
@@ -70,3 +73,15 @@ def test_missing_manifest(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     (repo / "microapp.yaml").unlink()
     assert main([]) == 1
     assert "there is no microapp.yaml" in capsys.readouterr().out
+
+
+def test_an_unchanged_manifest_is_checked_for_expiry_only(repo: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    set_line(repo, "monthly_budget_usd", "9000")  # as if committed earlier with --no-verify
+    assert main(["app/core.py"]) == 0
+    assert main(CHANGED) == 1
+    assert main(["--all-files"]) == 1
+    set_line(repo, "expires", "2020-01-01")
+    assert main(["app/core.py"]) == 1
+    assert "microapp.yaml:" in capsys.readouterr().out

@@ -77,6 +77,23 @@ def test_an_untested_function_is_blocked_until_it_has_a_test(app: Path) -> None:
     assert passed.returncode == 0, passed.output
 
 
+def test_every_hook_runs_on_the_whole_generated_repo(app: Path) -> None:
+    result = run([*PRE_COMMIT, "run", "--all-files"], cwd=app)
+    assert result.returncode == 0, result.output
+    for name in ("secrets", "manifest", "test presence", "pins", "licenses"):
+        line = next(line for line in result.stdout.splitlines()
+                    if line.startswith(f"microgate {name}"))
+        assert line.endswith("Passed"), line
+
+
+def test_a_denied_license_is_blocked(app: Path) -> None:
+    cache = app / ".microgate" / "licenses.json"
+    cache.write_text(cache.read_text().replace('"MIT"', '"AGPL-3.0-only"', 1))
+    blocked = commit(app, "relicensed dependency")
+    assert blocked.returncode == 1
+    assert "AGPL-3.0-only, which the license policy does not allow" in blocked.output
+
+
 def test_an_unpinned_dependency_is_blocked(app: Path) -> None:
     with (app / "requirements.in").open("a") as handle:
         handle.write("httpx\n")

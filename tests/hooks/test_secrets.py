@@ -114,3 +114,12 @@ def test_all_files_mode_scans_the_repo(repo: Path, capsys: pytest.CaptureFixture
     (repo / "src" / "deep.py").write_text(secret_line("huggingface") + "\n")
     assert main(["--all-files"]) == 1
     assert "src/deep.py:1" in capsys.readouterr().out
+
+
+def test_a_pinned_hook_revision_is_not_a_secret(repo: Path) -> None:
+    sha = "11bd71901bbe5b1630ceea73d27597364c9af683"
+    config = f"repos:\n  - repo: https://example.com/hooks\n    rev: {sha}\n"
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    assert main([".pre-commit-config.yaml"]) == 0
+    (repo / "settings.yaml").write_text(f'token: "{sha}"\n')
+    assert main(["settings.yaml"]) == 1

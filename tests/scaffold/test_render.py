@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
-from hcl2.utils import SerializationOptions
 import pytest
 import yaml
+from hcl2.utils import SerializationOptions
 
 from scaffold.manifest import parse_manifest_text
 from testing.util import git, run

@@ -44,7 +44,8 @@ def scanner() -> SecretScanner:
     return SecretScanner()
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     lines=st.lists(
         st.one_of(st.sampled_from(SNIPPETS),

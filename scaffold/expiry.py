@@ -1,0 +1,61 @@
+"""The expiry rule of a manifest, kept free of heavy imports: it runs on every commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+def expiry_problem(
+    expires: dt.date,
+    today: dt.date,
+    *,
+    tier_name: str,
+    max_ttl_days: int,
+    warning_days: int,
+    for_new_app: bool = False,
+) -> tuple[Severity, str] | None:
+    days_left = (expires - today).days
+    if days_left < 0:
+        return ("error", f"the app expired on {expires.isoformat()}; renew it by setting a new "
+                         f"date (at most {max_ttl_days} days ahead) or retire it")
+    if for_new_app and days_left == 0:
+        return ("error", "the expiry date must be in the future")
+    if days_left > max_ttl_days:
+        return ("error", f"{expires.isoformat()} is more than {max_ttl_days} days away, the "
+                         f"longest a {tier_name} app may live before renewal")
+    if days_left <= warning_days and not for_new_app:
+        return ("warning", f"the app expires in {days_left} day{'s' if days_left != 1 else ''} "
+                           f"({expires.isoformat()}); renew it or plan its retirement")
+    return None
+
+
+def quick_expiry_check(manifest: Path, tiers: Path,
+                       today: dt.date | None = None) -> tuple[int | None, Severity, str] | None:
+    """Check only the expiry date, with no schema validation: for commits that leave the
+    manifest alone. Raises ValueError when the files are not as expected, so that the
+    caller falls back to the full check."""
+    from scaffold import yamlio
+
+    text = manifest.read_text(encoding="utf-8")
+    data = yamlio.load(text)
+    policy = yamlio.load(tiers.read_text(encoding="utf-8"))
+    expires, tier = data["expires"], data["tier"]
+    if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):
+        raise ValueError("expires is not a date")
+    rule = policy["tiers"][tier]
+    problem = expiry_problem(
+        expires, today or dt.date.today(),
+        tier_name=f"tier {tier} ({rule['label']})",
+        max_ttl_days=int(rule["max_ttl_days"]),
+        warning_days=int(policy.get("expiry_warning_days", 14)),
+    )
+    if problem is None:
+        return None
+    match = re.search(r"^expires\s*:", text, re.MULTILINE)
+    line = text.count("\n", 0, match.start()) + 1 if match else None
+    return line, problem[0], problem[1]
