@@ -152,8 +152,8 @@ def part_tree(count: int, work: Path) -> None:
     subprocess.run([sys.executable, "-m", "scaffold", "new", "--defaults", "--no-lock",
                     "--no-install-hooks", str(tree)], check=True, capture_output=True,
                    env={**__import__("os").environ, **ENV})
-    build_corpus(tree / "corpus", count - sum(1 for _ in tree.rglob("*") if _.is_file()
-                                              and ".git" not in _.parts))
+    already = sum(1 for p in tree.rglob("*") if p.is_file() and ".git" not in p.parts)
+    build_corpus(tree / "corpus", count - already, init_git=False)
     files = sum(1 for p in tree.rglob("*") if p.is_file() and ".git" not in p.parts)
     start = time.perf_counter()
     ours = subprocess.run([sys.executable, "-m", "scaffold", "check", "--all-files",
@@ -185,7 +185,8 @@ def part_tree(count: int, work: Path) -> None:
           f"({len(reported)} reported by check), missed by microgate "
           f"{len(their_secrets - our_secrets)}, found only by microgate's extra detectors "
           f"{len(our_secrets - their_secrets)}")
-    ok = theirs_seconds / ours_seconds >= 2 and not (their_secrets - our_secrets)
+    ok = (theirs_seconds / ours_seconds >= 2 and bool(their_secrets)
+          and not (their_secrets - our_secrets) and len(reported) >= len(their_secrets))
     print(f"  verdict: {'PASS' if ok else 'MISS'}")
 
 
@@ -194,10 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--skip-tree", action="store_true")
+    parser.add_argument("--skip-commit", action="store_true")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-hooks-"))
     try:
-        part_commit(args.runs, work)
+        if not args.skip_commit:
+            part_commit(args.runs, work)
         if not args.skip_tree:
             part_tree(args.files, work)
     finally:

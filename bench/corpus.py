@@ -20,8 +20,10 @@ PLANTED = {
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".cfg", ".toml", ".json", ".rst", ".ini", ".html"}
 
 
-def build_corpus(target: Path, count: int = 10_000) -> list[Path]:
-    """Copy ``count`` text files from this interpreter's site-packages, plant the secrets."""
+def build_corpus(target: Path, count: int = 10_000, *, init_git: bool = True) -> list[Path]:
+    """Copy ``count`` text files from this interpreter's site-packages, plant the secrets.
+
+    ``init_git``: make the tree a git repo of its own (not when it lies inside one)."""
     paths = sysconfig.get_paths()
     sources = sorted(
         p
@@ -43,5 +45,6 @@ def build_corpus(target: Path, count: int = 10_000) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
         written.append(path)
-    subprocess.run(["git", "init", "-q"], cwd=target, check=True)
+    if init_git:
+        subprocess.run(["git", "init", "-q"], cwd=target, check=True)
     return written
