@@ -50,6 +50,8 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("licenses", "scaffold.checks.licenses",
               r"(^|/)requirements\.txt$|^\.microgate/licenses\.json$|(^|/)pyproject\.toml$",
               title="dependency licenses are allowed"),
+    CheckSpec("sast", "scaffold.checks.sast", r"\.py$",
+              title="no risky code (eval, shell=True, SQL by string formatting...)"),
 )
 
 

@@ -80,7 +80,7 @@ def test_an_untested_function_is_blocked_until_it_has_a_test(app: Path) -> None:
 def test_every_hook_runs_on_the_whole_generated_repo(app: Path) -> None:
     result = run([*PRE_COMMIT, "run", "--all-files"], cwd=app)
     assert result.returncode == 0, result.output
-    for name in ("secrets", "manifest", "test presence", "pins", "licenses"):
+    for name in ("secrets", "manifest", "test presence", "pins", "licenses", "sast"):
         line = next(line for line in result.stdout.splitlines()
                     if line.startswith(f"microgate {name}"))
         assert line.endswith("Passed"), line

@@ -1,0 +1,177 @@
+"""Risky-code rules (policies/semgrep) run by semgrep's own matching engine.
+
+The semgrep command spends about 3 s starting its Python wrapper before it matches
+anything; the engine inside the same wheel (``semgrep/bin/semgrep-core``) scans a few
+files in a fraction of that. microgate calls the engine directly with the same rules,
+and does the two things the wrapper would have done for it: it honours ``# nosemgrep``
+comments and fills ``$VARIABLES`` into messages. Unlike the wrapper, it does not skip
+``tests/``: risky code there runs in CI with real credentials too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scaffold.errors import MicrogateError
+from scaffold.resources import policies_dir
+
+ENGINE_TIMEOUT_SECONDS = 300
+NOSEMGREP = re.compile(r"#\s*nosemgrep(?::\s*(?P<ids>[\w.,\s-]+))?", re.IGNORECASE)
+SEVERITY = {"ERROR": "error", "WARNING": "warning", "INFO": "note"}
+
+
+@dataclass(frozen=True)
+class Match:
+    path: str
+    line: int
+    rule: str
+    message: str
+    severity: str
+
+
+@dataclass
+class SastReport:
+    matches: list[Match] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def rules_dir() -> Path:
+    return policies_dir() / "semgrep"
+
+
+def find_engine() -> Path:
+    """semgrep-core: named by MICROGATE_SEMGREP_CORE, inside the semgrep package, or on PATH."""
+    named = os.environ.get("MICROGATE_SEMGREP_CORE")
+    if named:
+        return Path(named)
+    import importlib.util
+
+    spec = importlib.util.find_spec("semgrep")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            candidate = Path(location) / "bin" / "semgrep-core"
+            if candidate.is_file():
+                return candidate
+    on_path = shutil.which("semgrep-core")
+    if on_path:
+        return Path(on_path)
+    raise MicrogateError(
+        "semgrep is not installed here: run this check through pre-commit (it installs "
+        "semgrep in the hook's own environment), or pip install 'microgate[sast]'"
+    )
+
+
+def rule_files() -> list[Path]:
+    return sorted(rules_dir().glob("*.yaml"))
+
+
+def merged_rules(cache_dir: Path | None = None) -> Path:
+    """All rules in one file (the engine takes one), cached by content."""
+    from scaffold import yamlio
+
+    files = rule_files()
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    cache_dir = cache_dir or _cache_dir()
+    target = cache_dir / f"semgrep-rules-{digest.hexdigest()[:16]}.json"
+    if target.is_file():
+        return target
+    rules: list[Any] = []
+    for path in files:
+        rules.extend(yamlio.load(path.read_text(encoding="utf-8"))["rules"])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_suffix(f".{os.getpid()}.tmp")
+    scratch.write_text(json.dumps({"rules": rules}), encoding="utf-8")
+    scratch.replace(target)
+    return target
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "microgate"
+
+
+def _suppressed(lines: list[str], line: int, rule: str) -> bool:
+    for candidate in (line, line - 1):
+        if 1 <= candidate <= len(lines):
+            match = NOSEMGREP.search(lines[candidate - 1])
+            if match:
+                ids = match.group("ids")
+                if not ids or rule in {i.strip() for i in ids.split(",")}:
+                    return True
+    return False
+
+
+def _message(result: dict[str, Any]) -> str:
+    extra = result.get("extra", {})
+    message = str(extra.get("message", "")).strip()
+    for name, value in (extra.get("metavars") or {}).items():
+        content = value.get("abstract_content")
+        if content is not None:
+            message = message.replace(name, str(content))
+    return " ".join(message.split())
+
+
+def scan(repo: Path, names: list[str]) -> SastReport:
+    """Run every rule on the Python files ``names`` (relative to ``repo``)."""
+    report = SastReport()
+    targets = [n for n in names if n.endswith(".py") and (repo / n).is_file()
+               and not (repo / n).is_symlink()]
+    if not targets:
+        return report
+    engine = find_engine()
+    with tempfile.TemporaryDirectory(prefix="microgate-sast-") as scratch:
+        # The engine's own list of targets (what the semgrep command writes for it).
+        targets_file = Path(scratch) / "targets.json"
+        targets_file.write_text(json.dumps(["Targets", [
+            ["CodeTarget", {"path": {"fpath": name, "ppath": f"/{name}"},
+                            "analyzer": "python", "products": ["sast"]}]
+            for name in targets
+        ]]), encoding="utf-8")
+        command = [str(engine), "-json", "-rules", str(merged_rules()),
+                   "-targets", str(targets_file), "-timeout", "10", "-fast"]
+        try:
+            completed = subprocess.run(command, cwd=repo, capture_output=True, text=True,
+                                       timeout=ENGINE_TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            raise MicrogateError(
+                f"semgrep gave no answer in {ENGINE_TIMEOUT_SECONDS} s on {len(targets)} files"
+            ) from None
+        except OSError as exc:
+            raise MicrogateError(f"semgrep could not start: {exc.strerror}") from None
+    try:
+        # The engine prints a progress dot per file before its JSON.
+        output = json.loads(completed.stdout[completed.stdout.index("{"):])
+    except ValueError:
+        detail = (completed.stderr or completed.stdout).strip().splitlines()
+        raise MicrogateError(
+            f"semgrep failed: {detail[-1] if detail else f'exit code {completed.returncode}'}"
+        ) from None
+    lines_by_path: dict[str, list[str]] = {}
+    for result in output.get("results", []):
+        path = str(result["path"])
+        line = int(result["start"]["line"])
+        rule = str(result["check_id"])
+        if path not in lines_by_path:
+            lines_by_path[path] = (repo / path).read_text(
+                encoding="utf-8", errors="replace").splitlines()
+        if _suppressed(lines_by_path[path], line, rule):
+            continue
+        severity = SEVERITY.get(str(result.get("extra", {}).get("severity", "ERROR")), "error")
+        report.matches.append(Match(path, line, rule, _message(result), severity))
+    for error in output.get("errors", []):
+        kind = error.get("type", "error")
+        kind = kind[0] if isinstance(kind, list) and kind else kind
+        report.notes.append(f"{error.get('path') or 'semgrep'}: not fully scanned ({kind})")
+    report.matches.sort(key=lambda m: (m.path, m.line, m.rule))
+    return report
