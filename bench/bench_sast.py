@@ -1,0 +1,121 @@
+"""Issue 4: microgate-sast on a commit of 5 Python files against the semgrep command.
+
+Run: python bench/bench_sast.py [--runs N]
+
+Times, in the same run and on the same 5 files (real code with planted risky lines):
+`semgrep --config policies/semgrep FILES` (as semgrep's docs show, plus the flags it needs
+offline), the hook's check in-process-free form `python -m hooks.sast FILES`, and the hook
+through `pre-commit run microgate-sast`; then compares the findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import REPO_ROOT, median_of, report, time_command  # noqa: E402
+
+from testing.util import snapshot_checkout  # noqa: E402
+
+RISKY = [
+    "import subprocess\n\n\ndef archive(folder):\n    subprocess.run('tar czf x ' + folder, "
+    "shell=True)\n",
+    "import yaml\n\n\ndef read(text):\n    return yaml.load(text)\n",
+    "def find(db, name):\n    return db.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n",
+    "import requests\n\n\ndef get(url):\n    return requests.get(url, verify=False, "
+    "timeout=3)\n",
+    "def calc(expression):\n    return eval(expression)\n",
+]
+
+
+def make_files(app: Path) -> list[str]:
+    """Five modules: real code from the standard library, each with one risky line."""
+    import sysconfig
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sources = ["textwrap.py", "shlex.py", "fnmatch.py", "glob.py", "colorsys.py"]
+    names = []
+    for index, (source, risky) in enumerate(zip(sources, RISKY, strict=True)):
+        name = f"app/module{index}.py"
+        (app / name).parent.mkdir(parents=True, exist_ok=True)
+        (app / name).write_text((stdlib / source).read_text() + "\n\n" + risky)
+        names.append(name)
+    return names
+
+
+def findings_from_semgrep(output: str) -> set[tuple[str, int, str]]:
+    data = json.loads(output)
+    return {(r["path"], r["start"]["line"], r["check_id"].rsplit(".", 1)[-1])
+            for r in data["results"]}
+
+
+def findings_from_hook(output: str) -> set[tuple[str, int, str]]:
+    found = set()
+    for line in output.splitlines():
+        match = re.match(r"(\S+?):(\d+): \w+: .* \[sast/([\w-]+)\]$", line)
+        if match:
+            found.add((match.group(1), int(match.group(2)), match.group(3)))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-sast-"))
+    try:
+        app = work / "app-repo"
+        app.mkdir()
+        subprocess.run(["git", "init", "-q"], cwd=app, check=True)
+        files = make_files(app)
+        hooks_repo, rev = snapshot_checkout(work / "hooks")
+        (app / ".pre-commit-config.yaml").write_text(
+            f"repos:\n  - repo: {hooks_repo}\n    rev: {rev}\n    hooks:\n"
+            "      - id: microgate-sast\n")
+        subprocess.run(["git", "add", "--all"], cwd=app, check=True)
+        semgrep = str(Path(sys.executable).parent / "semgrep")
+        rules = str(REPO_ROOT / "policies" / "semgrep")
+        semgrep_cmd = [semgrep, "--config", rules, "--disable-version-check", "--metrics",
+                       "off", "--json", "--quiet", *files]
+        hook_cmd = [sys.executable, "-m", "hooks.sast", *files]
+        pre_commit_cmd = [sys.executable, "-m", "pre_commit", "run", "microgate-sast",
+                          "--files", *files]
+        env = {"PYTHONPATH": str(REPO_ROOT)}
+        subprocess.run(pre_commit_cmd, cwd=app, capture_output=True)  # installs the env
+        cli, _ = median_of(args.runs, lambda _: time_command(semgrep_cmd, cwd=app, expect=None))
+        hook, _ = median_of(args.runs, lambda _: time_command(hook_cmd, cwd=app, env=env,
+                                                               expect=None))
+        via_pre_commit, _ = median_of(args.runs, lambda _: time_command(
+            pre_commit_cmd, cwd=app, expect=None))
+        report(f"risky-code rules on a commit of 5 Python files, median of {args.runs}",
+               [("semgrep --config policies/semgrep (the semgrep command)", cli),
+                ("microgate-sast (python -m hooks.sast)", hook),
+                ("microgate-sast through pre-commit run", via_pre_commit)],
+               target="microgate-sast at most 500 ms and at least 4x faster")
+        print(f"  ratio semgrep command / microgate-sast: {cli / hook:.1f}x "
+              f"(through pre-commit: {cli / via_pre_commit:.1f}x)")
+        theirs = findings_from_semgrep(subprocess.run(
+            semgrep_cmd, cwd=app, capture_output=True, text=True).stdout)
+        ours = findings_from_hook(subprocess.run(
+            hook_cmd, cwd=app, capture_output=True, text=True,
+            env={**os.environ, **env}).stdout)
+        print(f"  findings: semgrep {len(theirs)}, microgate {len(ours)}, "
+              f"identical: {theirs == ours}")
+        ok = via_pre_commit <= 0.5 and cli / via_pre_commit >= 4 and theirs == ours
+        print(f"  verdict: {'PASS' if ok else 'MISS'}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
