@@ -194,6 +194,38 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return exit_code([f for r in results.values() for f in r.findings])
 
 
+def _add_cost(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "cost", help="estimate the app's monthly cloud cost from its Terraform (offline)"
+    )
+    parser.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    parser.set_defaults(func=_cmd_cost)
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    from scaffold.checks.cost import manifest_numbers, terraform_dirs
+    from scaffold.cost import estimate
+
+    repo = args.path
+    if not repo.is_dir():
+        raise UsageError(f"{repo}: no such folder")
+    try:
+        budget, traffic, region, _ = manifest_numbers(repo)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise UsageError(f"{repo}: no readable microapp.yaml with a monthly_budget_usd") from None
+    over = False
+    for infra in terraform_dirs(repo):
+        result = estimate(infra, traffic=traffic, region=region)
+        print(f"{infra.relative_to(repo.resolve()) if infra.is_absolute() else infra}:")
+        print(result.table())
+        for note in result.notes:
+            print(f"note: {note}")
+        verdict = "within" if result.total <= budget else "OVER"
+        print(f"Budget: ${budget:,.2f} a month; the estimate is {verdict} it.\n")
+        over = over or result.total > budget
+    return 1 if over else 0
+
+
 def _add_licenses(subparsers: Any) -> None:
     parser = subparsers.add_parser("licenses", help="the licenses of the app's dependencies")
     actions = parser.add_subparsers(dest="licenses_action", required=True, parser_class=_Parser)
@@ -289,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_new(subparsers)
     _add_lock(subparsers)
     _add_check(subparsers)
+    _add_cost(subparsers)
     _add_licenses(subparsers)
     _add_secrets(subparsers)
     _add_manifest(subparsers)

@@ -131,6 +131,27 @@ def render(
         raise MicrogateError(f"the template could not be rendered: {exc}") from None
 
 
+def check_cost_fits(repo: Path, manifest: Manifest, policy: TierPolicy) -> None:
+    """Refuse an app whose own Terraform would cost more than its budget."""
+    from scaffold.checks.cost import terraform_dirs
+    from scaffold.cost import estimate
+
+    for infra in terraform_dirs(repo):
+        total = estimate(infra, traffic=manifest.traffic, region=manifest.region).total
+        if total > manifest.monthly_budget_usd:
+            cap = policy.rule(manifest.tier).max_monthly_budget_usd
+            advice = (
+                f"raise the budget (tier {manifest.tier} allows up to ${cap:g}) or expect "
+                "less traffic" if total <= cap else
+                f"that is over tier {manifest.tier}'s cap of ${cap:g} too: expect less "
+                "traffic, or ask for a higher tier"
+            )
+            raise UsageError(
+                f"as described, the app would cost about ${total:,.2f} a month, over its "
+                f"budget of ${manifest.monthly_budget_usd:g}: {advice}"
+            )
+
+
 def _merge_into(source: Path, dest: Path, backup_root: Path, replaced: list[str]) -> None:
     """Move ``source``'s tree into the existing ``dest``; back up what it replaces."""
     for entry in sorted(source.iterdir()):
@@ -181,6 +202,7 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
     try:
         work = scratch_root / dest.name
         render(source, work, data, vcs_ref=options.vcs_ref, unsafe=options.trust or is_bundled)
+        check_cost_fits(work, manifest, policy)
         result = NewResult(path=dest, manifest=manifest, locked=False)
         if options.lock:
             try:

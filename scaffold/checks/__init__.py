@@ -50,6 +50,9 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("licenses", "scaffold.checks.licenses",
               r"(^|/)requirements\.txt$|^\.microgate/licenses\.json$|(^|/)pyproject\.toml$",
               title="dependency licenses are allowed"),
+    CheckSpec("cost", "scaffold.checks.cost",
+              r"\.tf$|(^|/)terraform\.tfvars$|^microapp\.yaml$",
+              title="the estimated monthly cost is within the budget"),
     CheckSpec("sast", "scaffold.checks.sast", r"\.py$",
               title="no risky code (eval, shell=True, SQL by string formatting...)"),
 )
