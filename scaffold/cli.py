@@ -226,6 +226,58 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return 1 if over else 0
 
 
+def _add_risk(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "risk", help="score the release's risk and decide: auto-promote, approval, blocked",
+        description="Score the app from its manifest and the findings of every check, with "
+        "the weights in policies/risk.yaml.",
+    )
+    parser.add_argument("--repo", type=Path, default=Path("."), help="the app's folder")
+    parser.add_argument("--findings", type=Path,
+                        help="a 'microgate check --format json' report (default: run them)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--fail-on", choices=("needs-approval", "blocked", "never"),
+                        default="blocked", help="which decision makes the exit code 1")
+    parser.set_defaults(func=_cmd_risk)
+
+
+def _cmd_risk(args: argparse.Namespace) -> int:
+    import json
+
+    from scaffold.checks import CheckResult
+    from scaffold.findings import Finding
+    from scaffold.manifest import read_manifest
+    from scaffold.risk import score
+
+    repo = args.repo.resolve()
+    loaded = read_manifest(repo / "microapp.yaml")
+    if loaded.manifest is None:
+        raise UsageError("microapp.yaml is not valid: run 'microgate manifest validate'")
+    if args.findings:
+        try:
+            report = json.loads(args.findings.read_text(encoding="utf-8"))
+            results = {
+                name: CheckResult([Finding(f["path"], f["line"], name,
+                                           f["rule"].split("/", 1)[-1], f["message"],
+                                           f["severity"]) for f in data["findings"]])
+                for name, data in report["checks"].items()
+            }
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{args.findings}: not a 'microgate check --format json' "
+                             f"report ({type(exc).__name__})") from None
+    else:
+        from scaffold.checks.runner import run_all
+
+        results = run_all(repo, None)
+    risk = score(loaded.manifest, results)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(risk.as_dict(), indent=2) + "\n")
+    else:
+        print(risk.explain())
+    order = {"auto-promote": 0, "needs-approval": 1, "blocked": 2, "never": 3}
+    return 1 if order[risk.decision] >= order[args.fail_on] else 0
+
+
 def _add_licenses(subparsers: Any) -> None:
     parser = subparsers.add_parser("licenses", help="the licenses of the app's dependencies")
     actions = parser.add_subparsers(dest="licenses_action", required=True, parser_class=_Parser)
@@ -322,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lock(subparsers)
     _add_check(subparsers)
     _add_cost(subparsers)
+    _add_risk(subparsers)
     _add_licenses(subparsers)
     _add_secrets(subparsers)
     _add_manifest(subparsers)
