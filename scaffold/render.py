@@ -93,6 +93,7 @@ def template_data(
         hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or DEFAULT_HOOKS_REPO
     )
     data["hooks_rev"] = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or f"v{__version__}"
+    data["microgate_version"] = __version__
     return data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +23,7 @@ class Resource:
 def parse_file(path: Path) -> dict[str, Any]:
     """Parse one ``.tf`` file into plain Python values (strings without HCL quotes)."""
     import hcl2
-    from hcl2.utils import SerializationOptions
 
-    options = SerializationOptions(
-        with_comments=False, explicit_blocks=False, strip_string_quotes=True
-    )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -34,11 +31,27 @@ def parse_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise MicrogateError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        parsed: dict[str, Any] = hcl2.loads(text, serialization_options=options)
+        parsed: dict[str, Any] = _loads(hcl2, text)
     except Exception as exc:  # python-hcl2 raises lark's many error types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MicrogateError(f"{path}: not valid Terraform: {first}") from None
     return parsed
+
+
+def _loads(hcl2: Any, text: str) -> dict[str, Any]:
+    """python-hcl2 7+ keeps HCL's quotes unless told not to; older releases (and checkov's
+    fork, bc-python-hcl2, which is what ``hcl2`` is beside checkov) never keep them."""
+    # Ask loads() itself: beside checkov both distributions install files into ``hcl2``.
+    if "serialization_options" not in inspect.signature(hcl2.loads).parameters:
+        result: dict[str, Any] = hcl2.loads(text)
+        return result
+    from hcl2.utils import SerializationOptions
+
+    options = SerializationOptions(
+        with_comments=False, explicit_blocks=False, strip_string_quotes=True
+    )
+    result = hcl2.loads(text, serialization_options=options)
+    return result
 
 
 def _block_line(text: str, kind: str, *labels: str) -> int | None:

@@ -10,6 +10,8 @@ import pytest
 from scaffold import NewOptions, default_policy, new, to_manifest
 from testing.util import answers, snapshot_checkout
 
+TOOLS_DIR = Path(os.path.expanduser("~")) / ".cache" / "microgate-test-tools"
+
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory,
@@ -27,6 +29,8 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path_factory.getbasetemp() / "pre-commit"))
     monkeypatch.setenv("PROMPT_TOOLKIT_NO_CPR", "1")
     monkeypatch.delenv("MICROGATE_HOOKS_REPO", raising=False)
+    # Tools microgate installs in environments of their own (checkov) outlive a test run.
+    monkeypatch.setenv("MICROGATE_TOOLS_DIR", str(TOOLS_DIR))
     monkeypatch.delenv("MICROGATE_HOOKS_REV", raising=False)
 
 

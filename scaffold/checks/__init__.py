@@ -50,6 +50,8 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("licenses", "scaffold.checks.licenses",
               r"(^|/)requirements\.txt$|^\.microgate/licenses\.json$|(^|/)pyproject\.toml$",
               title="dependency licenses are allowed"),
+    CheckSpec("iac", "scaffold.checks.iac", r"\.tf$|\.tfvars$",
+              title="the Terraform passes checkov and the platform's policies"),
     CheckSpec("cost", "scaffold.checks.cost",
               r"\.tf$|(^|/)terraform\.tfvars$|^microapp\.yaml$",
               title="the estimated monthly cost is within the budget"),

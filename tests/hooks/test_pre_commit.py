@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -80,7 +82,8 @@ def test_an_untested_function_is_blocked_until_it_has_a_test(app: Path) -> None:
 def test_every_hook_runs_on_the_whole_generated_repo(app: Path) -> None:
     result = run([*PRE_COMMIT, "run", "--all-files"], cwd=app)
     assert result.returncode == 0, result.output
-    for name in ("secrets", "manifest", "test presence", "pins", "licenses", "sast"):
+    for name in ("secrets", "manifest", "test presence", "pins", "licenses", "iac", "cost",
+                 "sast"):
         line = next(line for line in result.stdout.splitlines()
                     if line.startswith(f"microgate {name}"))
         assert line.endswith("Passed"), line
@@ -109,3 +112,29 @@ def test_a_commit_that_changes_nothing_checked_skips_the_hooks(app: Path) -> Non
     for skipped in ("microgate test presence", "microgate pins", "microgate licenses"):
         line = next(line for line in result.output.splitlines() if line.startswith(skipped))
         assert "Skipped" in line
+
+
+def test_checkov_never_shares_the_secrets_hooks_environment(app: Path) -> None:
+    result = run([*PRE_COMMIT, "install-hooks"], cwd=app)
+    assert result.returncode == 0, result.output
+    home = Path(os.environ["PRE_COMMIT_HOME"])
+    probe = ("import importlib.metadata as m, json\n"
+             "names = {d.metadata['Name'].lower() for d in m.distributions()}\n"
+             "import detect_secrets\n"
+             "print(json.dumps({'checkov': 'checkov' in names,"
+             " 'bc': 'bc-detect-secrets' in names, 'yelp': 'detect-secrets' in names,"
+             " 'version': getattr(detect_secrets, '__version__', None) or"
+             " __import__('detect_secrets.__version__').__version__.VERSION}))\n")
+    seen = {}
+    for python in home.glob("repo*/py_env-*/bin/python"):
+        if not (python.parent / "microgate").exists():
+            continue
+        output = run([str(python), "-c", probe])
+        assert output.returncode == 0, output.output
+        seen[python] = json.loads(output.stdout)
+    with_checkov = [env for env in seen.values() if env["checkov"]]
+    without = [env for env in seen.values() if not env["checkov"]]
+    assert with_checkov and without
+    assert all(env["bc"] for env in with_checkov)  # checkov brings its own detect_secrets
+    for env in without:  # ...which the secrets hook's environment never sees
+        assert env["yelp"] and not env["bc"] and env["version"] == "1.5.0"

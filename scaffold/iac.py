@@ -1,0 +1,151 @@
+"""Infrastructure checks: checkov (its own checks plus policies/checkov), and the two
+rules checkov's YAML policies cannot express, done here on python-hcl2's reading:
+
+- every Terraform folder that creates resources has an ``aws_budgets_budget``;
+- no IAM policy allows a wildcard action (``*``, ``s3:*``) or ``*`` as the resource.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scaffold import yamlio
+from scaffold.errors import MicrogateError
+from scaffold.resources import policies_dir
+from scaffold.terraform import parse_file, resources
+
+CHECKOV_TIMEOUT_SECONDS = 600
+INLINE_WILDCARD_ACTION = re.compile(
+    r'"?Action"?\s*[=:]\s*(\[[^\]]*"[^"]*\*[^"]*"[^\]]*\]|"[^"]*\*[^"]*")')
+INLINE_WILDCARD_RESOURCE = re.compile(r'"?Resource"?\s*[=:]\s*(\[\s*"\*"\s*\]|"\*")')
+
+
+@dataclass(frozen=True)
+class IacFinding:
+    path: Path
+    line: int | None
+    rule: str
+    message: str
+
+
+@dataclass
+class IacReport:
+    findings: list[IacFinding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def skipped_checks() -> dict[str, str]:
+    path = policies_dir() / "checkov" / "skips.yaml"
+    try:
+        skips = yamlio.load(path.read_text(encoding="utf-8"))["skip"]
+        return {str(k): str(v) for k, v in skips.items()}
+    except (OSError, KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise MicrogateError(f"{path}: not a valid list of skipped checks: {exc}") from None
+
+
+def run_checkov(folder: Path, checkov: Path) -> list[IacFinding]:
+    command = [
+        str(checkov), "--directory", str(folder), "--framework", "terraform",
+        "--skip-download", "--quiet", "--compact", "--output", "json",
+        "--external-checks-dir", str(policies_dir() / "checkov"),
+        "--skip-check", ",".join(skipped_checks()),
+    ]
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True,
+                                   timeout=CHECKOV_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise MicrogateError(f"checkov gave no answer in {CHECKOV_TIMEOUT_SECONDS} s") from None
+    except OSError as exc:
+        raise MicrogateError(f"checkov could not start: {exc.strerror}") from None
+    try:
+        output: Any = json.loads(completed.stdout)
+    except ValueError:
+        last = (completed.stderr or completed.stdout).strip().splitlines()
+        raise MicrogateError(f"checkov failed: {last[-1] if last else completed.returncode}"
+                             ) from None
+    reports = output if isinstance(output, list) else [output]
+    findings = []
+    for report in reports:
+        for failed in report.get("results", {}).get("failed_checks", []):
+            relative = str(failed.get("file_path", "")).lstrip("/")
+            lines = failed.get("file_line_range") or [None]
+            findings.append(IacFinding(
+                folder / relative, lines[0], str(failed["check_id"]),
+                f"{failed['check_name']} ({failed['resource']})",
+            ))
+    return findings
+
+
+def _actions_and_resources(statement: dict[str, Any]) -> tuple[list[str], list[str]]:
+    def strings(value: Any) -> list[str]:
+        # Older python-hcl2 releases wrap each value in a list of its own.
+        if isinstance(value, list):
+            return [item for v in value for item in strings(v)]
+        return [str(value)] if value is not None else []
+
+    return strings(statement.get("actions")), strings(statement.get("resources"))
+
+
+def wildcard_iam(folder: Path) -> list[IacFinding]:
+    findings = []
+    for tf in sorted(folder.glob("*.tf")):
+        text = tf.read_text(encoding="utf-8", errors="replace")
+        parsed = parse_file(tf)
+        for block in parsed.get("data", []):
+            for name, body in block.get("aws_iam_policy_document", {}).items():
+                statements = body.get("statement", [])
+                statements = statements if isinstance(statements, list) else [statements]
+                header = re.search(
+                    rf'data\s+"aws_iam_policy_document"\s+"{re.escape(name)}"', text)
+                line = text.count("\n", 0, header.start()) + 1 if header else None
+                for statement in statements:
+                    if str(statement.get("effect", "Allow")) == "Deny":
+                        continue
+                    actions, targets = _actions_and_resources(statement)
+                    wild = [a for a in actions if "*" in a]
+                    if wild:
+                        findings.append(IacFinding(tf, line, "MG_IAM_ACTION",
+                            f"the policy {name} allows {', '.join(wild)}: list the actions "
+                            "the app needs, e.g. s3:GetObject"))
+                    if "*" in targets:
+                        findings.append(IacFinding(tf, line, "MG_IAM_RESOURCE",
+                            f"the policy {name} applies to every resource (*): name the "
+                            "resources by their ARN"))
+        for pattern, rule, message in (
+            (INLINE_WILDCARD_ACTION, "MG_IAM_ACTION",
+             "an inline policy allows a wildcard action: list the actions the app needs"),
+            (INLINE_WILDCARD_RESOURCE, "MG_IAM_RESOURCE",
+             "an inline policy applies to every resource (*): name the resources"),
+        ):
+            for match in pattern.finditer(text):
+                findings.append(IacFinding(tf, text.count("\n", 0, match.start()) + 1, rule,
+                                           message))
+    return findings
+
+
+def missing_budget(folder: Path) -> list[IacFinding]:
+    found = []
+    for tf in sorted(folder.glob("*.tf")):
+        found += resources(parse_file(tf), tf)
+    if found and not any(r.type == "aws_budgets_budget" for r in found):
+        return [IacFinding(folder, None, "MG_BUDGET",
+                           "no aws_budgets_budget here: every app needs a monthly budget with "
+                           "an alert to its owner (see infra/main.tf in the template)")]
+    return []
+
+
+def check_folder(folder: Path, checkov: Path | None) -> IacReport:
+    report = IacReport()
+    try:
+        report.findings += missing_budget(folder) + wildcard_iam(folder)
+    except MicrogateError as exc:
+        report.findings.append(IacFinding(folder, None, "MG_PARSE", exc.message))
+        return report
+    if checkov is not None:
+        report.findings += run_checkov(folder, checkov)
+    return report
