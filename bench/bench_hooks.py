@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import median_of, report, time_command  # noqa: E402
+from common import median_of, report, time_command, verdict  # noqa: E402
 from corpus import build_corpus  # noqa: E402
 
 from testing.fakes import secret_line  # noqa: E402
@@ -129,7 +129,7 @@ def part_commit(runs: int, work: Path) -> None:
             ("microgate: secrets, manifest, test-presence, pins, licenses", ours)],
            target="microgate at most 500 ms and faster than the common way")
     print(f"  ratio common way / microgate: {common / ours:.2f}x")
-    print(f"  verdict: {'PASS' if ours <= 0.5 and ours < common else 'MISS'}")
+    verdict(ours <= 0.5 and ours < common)
     # No finding of the common way lost: plant secrets the common way knows.
     (app / "app" / "rule1.py").write_text(
         MODULE.format(n=1, factor=0.9) + secret_line("aws") + "\n" +
@@ -187,7 +187,7 @@ def part_tree(count: int, work: Path) -> None:
           f"{len(our_secrets - their_secrets)}")
     ok = (theirs_seconds / ours_seconds >= 2 and bool(their_secrets)
           and not (their_secrets - our_secrets) and len(reported) >= len(their_secrets))
-    print(f"  verdict: {'PASS' if ok else 'MISS'}")
+    verdict(ok)
 
 
 def main(argv: list[str] | None = None) -> int:

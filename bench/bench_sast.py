@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import REPO_ROOT, median_of, report, time_command  # noqa: E402
+from common import REPO_ROOT, median_of, report, time_command, verdict  # noqa: E402
 
 from testing.util import snapshot_checkout  # noqa: E402
 
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  findings: semgrep {len(theirs)}, microgate {len(ours)}, "
               f"identical: {theirs == ours}")
         ok = via_pre_commit <= 0.5 and cli / via_pre_commit >= 4 and theirs == ours
-        print(f"  verdict: {'PASS' if ok else 'MISS'}")
+        verdict(ok)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -36,3 +36,7 @@ def report(title: str, rows: list[tuple[str, float]], *, target: str = "") -> No
         print(f"  {name.ljust(width)}  {seconds * 1000:8.0f} ms")
     if target:
         print(f"  target: {target}")
+
+
+def verdict(ok: bool) -> None:
+    print(f"  verdict: {'PASS' if ok else 'MISS'}")

@@ -19,6 +19,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see 'microgate {self.prog.split()[-1]} --help')")
 
 
+def _add_folder_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+
+
+def _folder(path: Path) -> Path:
+    if not path.is_dir():
+        raise UsageError(f"{path}: no such folder")
+    return path
+
+
 def _add_new(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "new",
@@ -128,16 +138,14 @@ def _add_lock(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "lock", help="pin the app's dependencies with hashes (requirements*.txt)"
     )
-    parser.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    _add_folder_argument(parser)
     parser.set_defaults(func=_cmd_lock)
 
 
 def _cmd_lock(args: argparse.Namespace) -> int:
     from scaffold.lockfile import lock
 
-    repo = args.path
-    if not repo.is_dir():
-        raise UsageError(f"{repo}: no such folder")
+    repo = _folder(args.path)
     result = lock(repo)
     for path in result.written:
         print(f"Pinned {path}")
@@ -171,9 +179,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from scaffold.gitops import staged_files
     from scaffold.report import as_json, as_sarif, as_text
 
-    repo = args.repo.resolve()
-    if not repo.is_dir():
-        raise UsageError(f"{args.repo}: no such folder")
+    repo = _folder(args.repo).resolve()
     known = {check.name for check in CHECKS}
     unknown = sorted(set(args.only) - known)
     if unknown:
@@ -198,7 +204,7 @@ def _add_cost(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "cost", help="estimate the app's monthly cloud cost from its Terraform (offline)"
     )
-    parser.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    _add_folder_argument(parser)
     parser.set_defaults(func=_cmd_cost)
 
 
@@ -206,9 +212,7 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     from scaffold.checks.cost import manifest_numbers, terraform_dirs
     from scaffold.cost import estimate
 
-    repo = args.path
-    if not repo.is_dir():
-        raise UsageError(f"{repo}: no such folder")
+    repo = _folder(args.path)
     try:
         budget, traffic, region, _ = manifest_numbers(repo)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
@@ -310,7 +314,7 @@ def _add_licenses(subparsers: Any) -> None:
     refresh = actions.add_parser(
         "refresh", help="look up licenses on the package index into .microgate/licenses.json"
     )
-    refresh.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    _add_folder_argument(refresh)
     refresh.add_argument("--all", action="store_true", help="look up every package again")
     refresh.set_defaults(func=_cmd_licenses_refresh)
 
@@ -318,9 +322,7 @@ def _add_licenses(subparsers: Any) -> None:
 def _cmd_licenses_refresh(args: argparse.Namespace) -> int:
     from scaffold.licenseindex import refresh
 
-    if not args.path.is_dir():
-        raise UsageError(f"{args.path}: no such folder")
-    report = refresh(args.path, everything=args.all)
+    report = refresh(_folder(args.path), everything=args.all)
     print(f"Looked up {len(report.looked_up)}, kept {len(report.kept)}, dropped "
           f"{len(report.dropped)} packages in .microgate/licenses.json")
     return 0
@@ -332,7 +334,7 @@ def _add_secrets(subparsers: Any) -> None:
     baseline = actions.add_parser(
         "baseline", help="accept every current finding as not a secret (.secrets.baseline)"
     )
-    baseline.add_argument("path", nargs="?", default=".", type=Path, help="the app's folder")
+    _add_folder_argument(baseline)
     baseline.set_defaults(func=_cmd_secrets_baseline)
 
 
@@ -340,9 +342,7 @@ def _cmd_secrets_baseline(args: argparse.Namespace) -> int:
     from scaffold.gitops import repo_files
     from scaffold.secrets import BASELINE_FILE, scan_paths, write_baseline
 
-    repo = args.path
-    if not repo.is_dir():
-        raise UsageError(f"{repo}: no such folder")
+    repo = _folder(args.path)
     names = [n for n in repo_files(repo) if n != BASELINE_FILE]
     report = scan_paths(repo, names)
     path = write_baseline(repo, report.findings)

@@ -8,6 +8,7 @@ rules checkov's YAML policies cannot express, done here on python-hcl2's reading
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class IacReport:
 
 
 def skipped_checks() -> dict[str, str]:
-    path = policies_dir() / "checkov" / "skips.yaml"
+    path = policies_dir() / "checkov-skips.yaml"
     try:
         skips = yamlio.load(path.read_text(encoding="utf-8"))["skip"]
         return {str(k): str(v) for k, v in skips.items()}
@@ -48,7 +49,7 @@ def skipped_checks() -> dict[str, str]:
         raise MicrogateError(f"{path}: not a valid list of skipped checks: {exc}") from None
 
 
-def run_checkov(folder: Path, checkov: Path) -> list[IacFinding]:
+def start_checkov(folder: Path, checkov: Path) -> subprocess.Popen[str]:
     command = [
         str(checkov), "--directory", str(folder), "--framework", "terraform",
         "--skip-download", "--quiet", "--compact", "--output", "json",
@@ -56,17 +57,23 @@ def run_checkov(folder: Path, checkov: Path) -> list[IacFinding]:
         "--skip-check", ",".join(skipped_checks()),
     ]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True,
-                                   timeout=CHECKOV_TIMEOUT_SECONDS, check=False)
-    except subprocess.TimeoutExpired:
-        raise MicrogateError(f"checkov gave no answer in {CHECKOV_TIMEOUT_SECONDS} s") from None
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
     except OSError as exc:
         raise MicrogateError(f"checkov could not start: {exc.strerror}") from None
+
+
+def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFinding]:
     try:
-        output: Any = json.loads(completed.stdout)
+        stdout, stderr = process.communicate(timeout=CHECKOV_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise MicrogateError(f"checkov gave no answer in {CHECKOV_TIMEOUT_SECONDS} s") from None
+    try:
+        output: Any = json.loads(stdout)
     except ValueError:
-        last = (completed.stderr or completed.stdout).strip().splitlines()
-        raise MicrogateError(f"checkov failed: {last[-1] if last else completed.returncode}"
+        last = (stderr or stdout).strip().splitlines()
+        raise MicrogateError(f"checkov failed: {last[-1] if last else process.returncode}"
                              ) from None
     reports = output if isinstance(output, list) else [output]
     findings = []
@@ -79,6 +86,35 @@ def run_checkov(folder: Path, checkov: Path) -> list[IacFinding]:
                 f"{failed['check_name']} ({failed['resource']})",
             ))
     return findings
+
+
+def checkov_importable() -> bool:
+    """True in the pre-commit environment of microgate-iac, where checkov is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("checkov") is not None
+
+
+def run_checkov_in_process(folder: Path) -> list[IacFinding]:
+    """checkov's Terraform runner, called directly: it skips the start-up of checkov's
+    other frameworks, and makes no network call (the platform integration is never set
+    up; a test runs it with sockets refused)."""
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    from checkov.runner_filter import RunnerFilter
+    from checkov.terraform.runner import Runner
+
+    report = Runner().run(
+        root_folder=str(folder),
+        external_checks_dir=[str(policies_dir() / "checkov")],
+        runner_filter=RunnerFilter(framework=["terraform"],
+                                   skip_checks=list(skipped_checks())),
+    )
+    return [
+        IacFinding(folder / str(record.file_path).lstrip("/"),
+                   (record.file_line_range or [None])[0], str(record.check_id),
+                   f"{record.check_name} ({record.resource})")
+        for record in report.failed_checks
+    ]
 
 
 def _actions_and_resources(statement: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -140,12 +176,26 @@ def missing_budget(folder: Path) -> list[IacFinding]:
 
 
 def check_folder(folder: Path, checkov: Path | None) -> IacReport:
+    """checkov in this process when it is installed here (the hook's environment), else
+    its command from an environment of its own, working while our rules run."""
     report = IacReport()
+    if checkov is None and checkov_importable():
+        try:
+            report.findings += missing_budget(folder) + wildcard_iam(folder)
+        except MicrogateError as exc:
+            report.findings.append(IacFinding(folder, None, "MG_PARSE", exc.message))
+            return report
+        report.findings += run_checkov_in_process(folder)
+        return report
+    process = start_checkov(folder, checkov) if checkov is not None else None
     try:
         report.findings += missing_budget(folder) + wildcard_iam(folder)
     except MicrogateError as exc:
         report.findings.append(IacFinding(folder, None, "MG_PARSE", exc.message))
+        if process is not None:
+            process.kill()
+            process.communicate()
         return report
-    if checkov is not None:
-        report.findings += run_checkov(folder, checkov)
+    if process is not None:
+        report.findings += checkov_findings(folder, process)
     return report

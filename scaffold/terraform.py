@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,15 @@ class Resource:
 
 def parse_file(path: Path) -> dict[str, Any]:
     """Parse one ``.tf`` file into plain Python values (strings without HCL quotes)."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise MicrogateError(f"{path}: cannot read: {exc.strerror}") from None
+    return _parse_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     import hcl2
 
     try:

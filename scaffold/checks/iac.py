@@ -11,7 +11,7 @@ CHECK = "iac"
 ADVICE = """\
 Each finding names the rule and the resource. The platform's rules are in
 policies/checkov (sizes within the tier's caps, required tags, no public buckets) and
-policies/checkov/skips.yaml lists checkov's checks turned off, with the reasons. If a
+policies/checkov-skips.yaml lists checkov's checks turned off, with the reasons. If a
 finding is wrong for one resource, add `# checkov:skip=<ID>:<why>` inside it; it shows up
 in review."""
 
@@ -27,13 +27,15 @@ def touched_folders(repo: Path, files: list[str] | None) -> list[Path]:
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    from scaffold.iac import check_folder
+    from scaffold.iac import check_folder, checkov_importable
     from scaffold.tools import find_tool
 
     folders = touched_folders(repo, files)
     if not folders:
         return CheckResult()
-    checkov = find_tool("checkov")
+    # Beside checkov (its hook environment) it runs in this process; elsewhere its command
+    # comes from an environment of its own.
+    checkov = None if checkov_importable() else find_tool("checkov")
     findings: list[Finding] = []
     notes: list[str] = []
     for folder in folders:

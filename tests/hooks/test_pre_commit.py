@@ -138,3 +138,36 @@ def test_checkov_never_shares_the_secrets_hooks_environment(app: Path) -> None:
     assert all(env["bc"] for env in with_checkov)  # checkov brings its own detect_secrets
     for env in without:  # ...which the secrets hook's environment never sees
         assert env["yelp"] and not env["bc"] and env["version"] == "1.5.0"
+
+
+def test_raising_lambda_memory_beyond_the_tier_cap_is_blocked(app: Path) -> None:
+    variables = app / "infra" / "variables.tf"
+    variables.write_text(variables.read_text().replace("  default = 256\n",
+                                                       "  default = 2048\n", 1))
+    blocked = commit(app, "more memory")
+    assert blocked.returncode == 1
+    assert "microgate iac" in blocked.output and "[iac/CKV_MG_2]" in blocked.output
+    assert "within the caps of the app's tier" in blocked.output
+
+
+def test_checkov_runs_offline_in_the_hooks_environment(app: Path) -> None:
+    assert run([*PRE_COMMIT, "install-hooks"], cwd=app).returncode == 0
+    home = Path(os.environ["PRE_COMMIT_HOME"])
+    python = next(p for p in home.glob("repo*/py_env-*/bin/python")
+                  if (p.parent / "checkov").exists())
+    refuse_network = (
+        "import socket\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise RuntimeError('network used')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "from pathlib import Path\n"
+        "from scaffold.checks.iac import run\n"
+        "from scaffold.iac import checkov_importable\n"
+        "assert checkov_importable()\n"
+        "result = run(Path('.'), ['infra/main.tf'])\n"
+        "print('findings:', len(result.findings))\n"
+    )
+    result = run([str(python), "-c", refuse_network], cwd=app)
+    assert result.returncode == 0, result.output
+    assert "findings: 0" in result.stdout
