@@ -87,6 +87,11 @@ def make_commit(work: Path, hooks: tuple[Path, str]) -> tuple[Path, list[str]]:
                    check=True, capture_output=True, env={**__import__("os").environ, **ENV})
     (app / "common.yaml").write_text(COMMON_CONFIG)
     (app / "floor.yaml").write_text(FLOOR_CONFIG)
+    # The five hooks of issue 3 (the generated config also runs IaC, cost and SAST).
+    (app / "five.yaml").write_text(
+        f"repos:\n  - repo: {hooks[0]}\n    rev: {hooks[1]}\n    hooks:\n" + "".join(
+            f"      - id: microgate-{name}\n"
+            for name in ("secrets", "manifest", "test-presence", "pins", "licenses")))
     files = []
     for n, factor in ((1, 0.9), (2, 1.1)):
         (app / "app" / f"rule{n}.py").write_text(MODULE.format(n=n, factor=factor))
@@ -118,11 +123,11 @@ def findings_of(app: Path, config: str, files: list[str]) -> str:
 def part_commit(runs: int, work: Path) -> None:
     hooks = snapshot_checkout(work / "hooks")
     app, files = make_commit(work, hooks)
-    for config in ("floor.yaml", "common.yaml", ".pre-commit-config.yaml"):  # install envs
+    for config in ("floor.yaml", "common.yaml", "five.yaml"):  # install the environments
         pre_commit(app, config, files, expect=None)
     floor, _ = median_of(runs, lambda _: pre_commit(app, "floor.yaml", files))
     common, _ = median_of(runs, lambda _: pre_commit(app, "common.yaml", files))
-    ours, _ = median_of(runs, lambda _: pre_commit(app, ".pre-commit-config.yaml", files))
+    ours, _ = median_of(runs, lambda _: pre_commit(app, "five.yaml", files))
     report(f"pre-commit run on a commit of 5 Python files + requirements.txt, median of {runs}",
            [("floor: one no-op hook", floor),
             ("common way: detect-private-key + detect-secrets-hook + pip-licenses", common),
@@ -136,7 +141,7 @@ def part_commit(runs: int, work: Path) -> None:
         secret_line("private-key") + "\n")
     subprocess.run(["git", "add", "--all"], cwd=app, check=True)
     common_out = findings_of(app, "common.yaml", files)
-    ours_out = findings_of(app, ".pre-commit-config.yaml", files)
+    ours_out = findings_of(app, "five.yaml", files)
     common_found = {"aws": "AWS Access Key" in common_out,
                     "private-key": "Private key found" in common_out or
                     "Private Key" in common_out}
