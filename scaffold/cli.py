@@ -24,6 +24,8 @@ def _add_folder_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _folder(path: Path) -> Path:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path}: is a file, not a folder")
     if not path.is_dir():
         raise UsageError(f"{path}: no such folder")
     return path

@@ -108,5 +108,12 @@ def repo_files(repo: Path) -> list[str]:
 
 
 def staged_files(repo: Path) -> list[str]:
+    probe = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=repo,
+                           capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        raise MicrogateError(
+            f"{repo} is not a git repo, so nothing is staged: pass --all-files, or name "
+            "the files to check"
+        )
     out = git(repo, "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z")
     return [n for n in out.split("\0") if n]

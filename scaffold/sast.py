@@ -25,6 +25,7 @@ from scaffold.errors import MicrogateError
 from scaffold.resources import policies_dir
 
 ENGINE_TIMEOUT_SECONDS = 300
+MAX_FILE_BYTES = 2_000_000
 NOSEMGREP = re.compile(r"#\s*nosemgrep(?::\s*(?P<ids>[\w.,\s-]+))?", re.IGNORECASE)
 SEVERITY = {"ERROR": "error", "WARNING": "warning", "INFO": "note"}
 
@@ -125,8 +126,16 @@ def _message(result: dict[str, Any]) -> str:
 def scan(repo: Path, names: list[str]) -> SastReport:
     """Run every rule on the Python files ``names`` (relative to ``repo``)."""
     report = SastReport()
-    targets = [n for n in names if n.endswith(".py") and (repo / n).is_file()
-               and not (repo / n).is_symlink()]
+    targets = []
+    for name in names:
+        path = repo / name
+        if not name.endswith(".py") or not path.is_file() or path.is_symlink():
+            continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            report.notes.append(f"{name}: skipped (larger than "
+                                f"{MAX_FILE_BYTES // 1_000_000} MB: not hand-written code)")
+            continue
+        targets.append(name)
     if not targets:
         return report
     engine = find_engine()

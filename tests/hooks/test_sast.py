@@ -126,3 +126,12 @@ def test_skips_when_no_python_changed(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("MICROGATE_SEMGREP_CORE", str(tmp_path / "no-semgrep-core"))
     (tmp_path / "README.md").write_text("eval(x)\n")
     assert main(["README.md"]) == 0
+
+
+def test_a_huge_generated_file_is_skipped_with_a_note(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.py").write_text("VALUES = [\n" + "    1,\n" * 500_000 + "]\neval(x)\n")
+    assert main(["data.py"]) == 0
+    assert "data.py: skipped (larger than 2 MB" in capsys.readouterr().out

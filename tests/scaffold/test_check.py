@@ -109,3 +109,10 @@ def test_hook_manifest_matches_the_check_registry() -> None:
         assert bool(hook.get("always_run")) == check.always_run, check.name
         module = hook["entry"].split()[-1]
         assert module == f"hooks.{check.name.replace('-', '')}"
+
+
+def test_outside_git_without_all_files_says_what_to_do(tmp_path: Path) -> None:
+    result = microgate("check", "--repo", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "is not a git repo, so nothing is staged: pass --all-files" in result.stderr
