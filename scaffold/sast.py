@@ -128,10 +128,10 @@ def scan(repo: Path, names: list[str]) -> SastReport:
     report = SastReport()
     targets = []
     for name in names:
-        path = repo / name
-        if not name.endswith(".py") or not path.is_file() or path.is_symlink():
+        candidate = repo / name
+        if not name.endswith(".py") or not candidate.is_file() or candidate.is_symlink():
             continue
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if candidate.stat().st_size > MAX_FILE_BYTES:
             report.notes.append(f"{name}: skipped (larger than "
                                 f"{MAX_FILE_BYTES // 1_000_000} MB: not hand-written code)")
             continue
