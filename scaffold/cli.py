@@ -284,6 +284,44 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     return 1 if order[risk.decision] >= order[args.fail_on] else 0
 
 
+def _add_tests(subparsers: Any) -> None:
+    parser = subparsers.add_parser("tests", help="write tests for untested functions")
+    actions = parser.add_subparsers(dest="tests_action", required=True, parser_class=_Parser)
+    generate = actions.add_parser(
+        "generate", help="write tests for the public functions and classes that have none",
+        description="From signatures, type hints and docstring examples (no LLM): doctest "
+        "examples become assertions, typed pure functions get property tests. Tests that "
+        "fail are reported, not kept.",
+    )
+    generate.add_argument("paths", nargs="*", help="source files (default: all of them)")
+    generate.add_argument("--repo", type=Path, default=Path("."), help="the app's folder")
+    generate.add_argument("--check", action="store_true",
+                          help="exit 1 if anything is left untested (for CI)")
+    generate.set_defaults(func=_cmd_tests_generate)
+
+
+def _cmd_tests_generate(args: argparse.Namespace) -> int:
+    from scaffold.testgen import generate
+
+    repo = _folder(args.repo)
+    paths = [Path(p).as_posix() for p in args.paths]
+    report = generate(repo, paths or None)
+    for test_file, name in report.written:
+        print(f"wrote {test_file}::{name}")
+    for name, why in report.rejected:
+        print(f"rejected a test for {name}: it {why}")
+    for test, output in report.failed:
+        last = [line for line in output.splitlines() if line.strip()][-1:] or [""]
+        print(f"dropped {test}: it failed ({last[0].strip()})")
+    for name in report.skipped:
+        print(f"no test written for {name}: add a docstring example (>>> call, then the "
+              "expected result) and run this again")
+    left = report.skipped or report.failed or report.rejected
+    if not report.written and not left:
+        print("every public function and class already has a test")
+    return 1 if args.check and left else 0
+
+
 def _add_policies(subparsers: Any) -> None:
     parser = subparsers.add_parser("policies", help="for platform teams: derived policy files")
     actions = parser.add_subparsers(dest="policies_action", required=True, parser_class=_Parser)
@@ -404,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cost(subparsers)
     _add_risk(subparsers)
     _add_policies(subparsers)
+    _add_tests(subparsers)
     _add_licenses(subparsers)
     _add_secrets(subparsers)
     _add_manifest(subparsers)

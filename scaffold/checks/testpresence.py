@@ -19,7 +19,9 @@ Every public function and class needs a test that calls it and checks the result
         assert build_greeting("Ana") == "Hello, Ana!"
 
 A test that asserts nothing (`assert True`, `pass`, only a skip) does not count.
-Names starting with _ are private and need no test of their own."""
+Names starting with _ are private and need no test of their own.
+`microgate tests generate` writes such tests for you, from each function's docstring
+examples and type hints, and keeps only the ones that pass."""
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
