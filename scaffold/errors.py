@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable
@@ -82,13 +81,3 @@ def error_handler(func: Callable[[], int]) -> int:
             where = ""
         print(f"microgate: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return EXIT_INTERNAL
-
-
-def handles_errors(func: Callable[..., int]) -> Callable[..., int]:
-    """Decorator form of :func:`error_handler` for ``main(argv) -> int`` functions."""
-
-    @functools.wraps(func)
-    def wrapper(*args: object, **kwargs: object) -> int:
-        return error_handler(lambda: func(*args, **kwargs))
-
-    return wrapper

@@ -81,10 +81,6 @@ def install_pre_commit(repo: Path) -> None:
         )
 
 
-def is_dirty(repo: Path) -> bool:
-    return bool(git(repo, "status", "--porcelain").strip())
-
-
 def repo_files(repo: Path) -> list[str]:
     """Every file of the repo: tracked, and untracked unless ignored; a plain folder's all."""
     try:

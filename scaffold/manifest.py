@@ -18,10 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.expiry import expiry_problem
-from scaffold.policy import SENSITIVITY_ORDER, TierPolicy
+from scaffold.policy import TierPolicy
 
 MANIFEST_FILE = "microapp.yaml"
-SCHEMA_FILE = ".microgate/microapp.schema.json"
 SCHEMA_VERSION: Literal[1] = 1
 
 SLUG_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
@@ -305,10 +304,6 @@ def policy_problems(
     if problem:
         add("expires", problem[1], problem[0])
     return problems
-
-
-def sensitivity_rank(value: str) -> int:
-    return SENSITIVITY_ORDER.index(value)
 
 
 def field_error(name: str, value: Any) -> str | None:

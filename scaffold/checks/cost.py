@@ -45,7 +45,8 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
                                   "manifest check says why; the cost is not estimated"])
     findings: list[Finding] = []
     notes: list[str] = []
-    for infra in terraform_dirs(repo):
+    folders = terraform_dirs(repo)
+    for infra in folders:
         where = infra.relative_to(repo).as_posix() or "."
         try:
             result = estimate(infra, traffic=traffic, region=region)
@@ -63,4 +64,4 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
                 "microapp.yaml", line, CHECK, "over-budget",
                 f"{where} is estimated at ${result.total:,.2f} a month, over the budget of "
                 f"${budget:,.2f}:\n{result.table()}"))
-    return CheckResult(findings, notes, ADVICE, len(terraform_dirs(repo)))
+    return CheckResult(findings, notes, ADVICE, len(folders))
