@@ -132,6 +132,17 @@ def _cmd_new(args: argparse.Namespace) -> int:
         print(f"  replaced {replaced} (the old file is in {result.backup_dir})")
     for note in result.notes:
         print(f"Note: {note}")
+    if interactive:
+        from scaffold.wizard import Wizard
+
+        if Wizard(default_policy(), {}).offer_tests():
+            from scaffold.testgen import LLMGenerator, generate
+
+            generation = generate(result.path, llm=LLMGenerator.configured(),
+                                  on_failure=_failure_chooser("ask"))
+            _print_generation(generation, check=False)
+            if generation.written or generation.xfailed:
+                print("Review the new tests, then commit them.")
     print("Next: cd into it, run 'pytest', and commit; every commit runs the checks.")
     return 0
 
@@ -289,37 +300,180 @@ def _add_tests(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="tests_action", required=True, parser_class=_Parser)
     generate = actions.add_parser(
         "generate", help="write tests for the public functions and classes that have none",
-        description="From signatures, type hints and docstring examples (no LLM): doctest "
-        "examples become assertions, typed pure functions get property tests. Tests that "
-        "fail are reported, not kept.",
+        description="With an LLM configured (MICROGATE_LLM_BASE_URL, MICROGATE_LLM_MODEL, "
+        "the key in MICROGATE_LLM_API_KEY or the variable MICROGATE_LLM_API_KEY_ENV names), "
+        "it writes the tests; without one (or when it is down) the deterministic generator "
+        "does: doctest examples become assertions, typed pure functions get property tests. "
+        "Every test is checked and run before it is kept.",
     )
     generate.add_argument("paths", nargs="*", help="source files (default: all of them)")
     generate.add_argument("--repo", type=Path, default=Path("."), help="the app's folder")
     generate.add_argument("--check", action="store_true",
-                          help="exit 1 if anything is left untested (for CI)")
+                          help="exit 1 if anything is left untested or failed (for CI)")
+    generate.add_argument("--no-llm", action="store_true",
+                          help="use the deterministic generator even if an LLM is configured")
+    generate.add_argument(
+        "--on-failure", choices=["ask", "xfail", "regenerate", "drop"],
+        help="what to do with a generated test that fails: ask (the default at a terminal), "
+        "keep it as xfail with the reason, regenerate it (LLM only), or drop it (the "
+        "default otherwise)")
     generate.set_defaults(func=_cmd_tests_generate)
 
 
+def _failure_chooser(choice: str | None) -> Any:
+    from scaffold.testgen import drop_failing
+
+    if choice is None:
+        choice = "ask" if sys.stdin.isatty() and sys.stdout.isatty() else "drop"
+    if choice == "drop":
+        return drop_failing
+    if choice != "ask":
+        def fixed(test: str, output: str, can_regenerate: bool) -> str:
+            return choice if choice != "regenerate" or can_regenerate else "drop"
+        return fixed
+
+    def ask(test: str, output: str, can_regenerate: bool) -> str:
+        from scaffold.wizard import ask_failed_test
+
+        tail = [line for line in output.splitlines() if line.strip()][-15:]
+        print(f"\nThe generated test {test} failed:")
+        print("\n".join(f"  {line}" for line in tail))
+        return ask_failed_test(test, can_regenerate)
+
+    return ask
+
+
 def _cmd_tests_generate(args: argparse.Namespace) -> int:
-    from scaffold.testgen import generate
+    from scaffold.testgen import LLMGenerator, generate
 
     repo = _folder(args.repo)
     paths = [Path(p).as_posix() for p in args.paths]
-    report = generate(repo, paths or None)
+    llm = None if args.no_llm else LLMGenerator.configured()
+    if llm is not None:
+        print(f"Asking {llm.client.settings.model} at {llm.client.settings.base_url} "
+              f"(prompt {llm.prompt.name} v{llm.prompt.version})")
+    report = generate(repo, paths or None, llm=llm, on_failure=_failure_chooser(args.on_failure))
+    return _print_generation(report, args.check)
+
+
+def _print_generation(report: Any, check: bool) -> int:
+    for note in report.notes:
+        print(f"note: {note}")
     for test_file, name in report.written:
         print(f"wrote {test_file}::{name}")
+    for test, reason in report.xfailed:
+        print(f"kept {test} as expected to fail ({reason}): fix the code or the test")
     for name, why in report.rejected:
-        print(f"rejected a test for {name}: it {why}")
+        print(f"rejected a test for {name}: it {why}" if not why.startswith("the LLM")
+              else f"rejected tests for {name}: {why}")
     for test, output in report.failed:
         last = [line for line in output.splitlines() if line.strip()][-1:] or [""]
         print(f"dropped {test}: it failed ({last[0].strip()})")
     for name in report.skipped:
         print(f"no test written for {name}: add a docstring example (>>> call, then the "
               "expected result) and run this again")
-    left = report.skipped or report.failed or report.rejected
-    if not report.written and not left:
+    left = report.skipped or report.failed or report.xfailed
+    if not report.written and not left and not report.rejected:
         print("every public function and class already has a test")
-    return 1 if args.check and left else 0
+    return 1 if check and (left or report.rejected) else 0
+
+
+def _add_prompts(subparsers: Any) -> None:
+    parser = subparsers.add_parser("prompts", help="the app's prompts: evaluate and release")
+    actions = parser.add_subparsers(dest="prompts_action", required=True, parser_class=_Parser)
+    evaluate = actions.add_parser(
+        "eval", help="run the golden cases and the injection corpus; print the pass rates",
+        description="By default the answers come from prompts/cassette.json (recorded, so "
+        "CI is deterministic and offline); --live asks the configured LLM; --record asks it "
+        "and rewrites the cassette. Fails when a prompt's pass rate is below "
+        "quality.prompt_pass_rate in microapp.yaml, or an injection gets through.",
+    )
+    _add_folder_argument(evaluate)
+    evaluate.add_argument("--prompt", action="append", default=[], dest="names",
+                          help="only this prompt (repeatable)")
+    mode = evaluate.add_mutually_exclusive_group()
+    mode.add_argument("--live", action="store_true", help="ask the configured LLM")
+    mode.add_argument("--record", action="store_true",
+                      help="ask the configured LLM and save its answers in the cassette")
+    evaluate.add_argument("--cassette", type=Path, help="recorded answers (default: "
+                          "prompts/cassette.json)")
+    evaluate.add_argument("--threshold", type=float,
+                          help="pass rate each prompt needs (default: from microapp.yaml)")
+    evaluate.add_argument("--format", choices=["text", "json"], default="text")
+    evaluate.set_defaults(func=_cmd_prompts_eval)
+    release = actions.add_parser(
+        "release", help="pin a prompt's newest version (and its digest) in prompts/manifest.yaml")
+    release.add_argument("name", help="the prompt's name (its folder under prompts/)")
+    release.add_argument("--repo", type=Path, default=Path("."), help="the app's folder")
+    release.set_defaults(func=_cmd_prompts_release)
+
+
+def _prompt_threshold(repo: Path, given: float | None) -> float:
+    from scaffold import yamlio
+
+    if given is not None:
+        if not 0 <= given <= 1:
+            raise UsageError("--threshold is a pass rate between 0 and 1, e.g. 0.9")
+        return given
+    manifest = repo / "microapp.yaml"
+    if manifest.is_file():
+        try:
+            document = yamlio.load(manifest.read_text(encoding="utf-8"))
+            rate = document["quality"]["prompt_pass_rate"]
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError):
+            rate = None
+        if isinstance(rate, int | float) and not isinstance(rate, bool):
+            return float(rate)
+    return 1.0
+
+
+def _cmd_prompts_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from scaffold.llm import ChatRequest, configured_client
+    from scaffold.prompts import CASSETTE_FILE, Cassette, evaluate
+
+    repo = _folder(args.path)
+    threshold = _prompt_threshold(repo, args.threshold)
+    cassette = Cassette.load(args.cassette or repo / CASSETTE_FILE)
+    if args.live or args.record:
+        client = configured_client()
+        if client is None:
+            raise UsageError("no LLM configured: set MICROGATE_LLM_BASE_URL and "
+                             "MICROGATE_LLM_MODEL (and the key in MICROGATE_LLM_API_KEY)")
+        if args.record:
+            cassette.answers.clear()
+
+        def answer(request: ChatRequest) -> str | None:
+            text = client.complete(request)
+            if args.record:
+                cassette.record(request, text)
+            return text
+
+        source = f"{client.settings.base_url} (live)"
+    else:
+        if not cassette.answers:
+            raise UsageError(f"no recorded answers in {cassette.path}: run 'microgate prompts "
+                             "eval --record' with an LLM configured (MICROGATE_LLM_BASE_URL)")
+        answer = cassette.lookup
+        source = f"the cassette {cassette.path.name}"
+    report = evaluate(repo, answer, threshold, source, args.names or None)
+    if args.record:
+        cassette.save()
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        print(report.table())
+    return 0 if report.passed else 1
+
+
+def _cmd_prompts_release(args: argparse.Namespace) -> int:
+    from scaffold.prompts import release
+
+    entry = release(_folder(args.repo), args.name)
+    print(f"{entry.name}: v{entry.version} released and in use, pinned to {entry.model}; "
+          "run 'microgate prompts eval --record' to refresh the recorded answers")
+    return 0
 
 
 def _add_policies(subparsers: Any) -> None:
@@ -443,6 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_risk(subparsers)
     _add_policies(subparsers)
     _add_tests(subparsers)
+    _add_prompts(subparsers)
     _add_licenses(subparsers)
     _add_secrets(subparsers)
     _add_manifest(subparsers)

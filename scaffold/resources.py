@@ -12,7 +12,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 @cache
 def data_dir(name: str) -> Path:
-    """Return ``templates`` or ``policies``: inside the wheel, else beside the package."""
+    """Return ``templates``, ``policies`` or ``prompts``: inside the wheel, else beside
+    the package."""
     for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
@@ -23,6 +24,11 @@ def data_dir(name: str) -> Path:
 
 def policies_dir() -> Path:
     return data_dir("policies")
+
+
+def prompts_dir() -> Path:
+    """microgate's own prompts (the LLM test generator's), kept as prompts-as-code."""
+    return data_dir("prompts")
 
 
 def templates_dir() -> Path:

@@ -1,4 +1,5 @@
-"""Tests for untested public functions, written without an LLM: the deterministic generator.
+"""Tests for untested public functions: by an LLM when one is configured, else by the
+deterministic generator.
 
 From each function's signature, type hints and docstring examples:
 - every doctest example becomes an assertion (or ``pytest.raises`` when it shows an error);
@@ -7,8 +8,9 @@ From each function's signature, type hints and docstring examples:
 - a class that needs no arguments gets a test that builds one.
 
 Nothing is written that does not parse, asserts nothing, or imports more than the module
-under test, pytest, hypothesis and harmless standard-library modules; then the new tests
-are run, and a failing one is reported, not kept.
+under test, pytest, hypothesis and harmless standard-library modules; an LLM's answer
+also goes through the risky-code rules. Then the new tests are run; for a failing one
+the user chooses: keep it as xfail with the reason, regenerate it, or drop it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import doctest
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from scaffold.errors import MicrogateError
 from scaffold.testpresence import (
@@ -29,6 +33,10 @@ from scaffold.testpresence import (
     asserts_something,
     suggested_test_file,
 )
+
+if TYPE_CHECKING:
+    from scaffold.llm import ChatClient
+    from scaffold.prompts import Prompt
 
 ALLOWED_IMPORTS = {"__future__", "pytest", "hypothesis", "math", "datetime", "decimal", "fractions",
                    "re", "string", "collections", "itertools", "functools", "typing"}
@@ -49,7 +57,8 @@ STRATEGIES = {
 class Generated:
     name: str
     source: str
-    kind: str  # "example", "property", "construct"
+    kind: str  # "example", "property", "construct", "llm"
+    xfail_reason: str | None = None
 
 
 @dataclass
@@ -58,6 +67,8 @@ class ModulePlan:
     test_file: str
     tests: list[Generated] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # an LLM answer's own imports
+    support: list[str] = field(default_factory=list)  # and its helper statements
 
 
 def _docstring_examples(node: ast.AST) -> list[doctest.Example]:
@@ -227,16 +238,30 @@ def validate(source: str, module: str) -> list[str]:
     return problems
 
 
+def _decorated(test: Generated) -> str:
+    if test.xfail_reason is None:
+        return test.source
+    reason = test.xfail_reason.replace("\\", "\\\\").replace('"', "'")
+    return f'@pytest.mark.xfail(reason="{reason}", strict=True)\n{test.source}'
+
+
 def render_file(plan: ModulePlan, existing: str) -> str:
-    names = sorted({t.name for t in plan.tests})
     header = []
-    if "import pytest" not in existing:
+    deterministic = [t for t in plan.tests if t.kind != "llm"]
+    needs_pytest = bool(deterministic) or any(t.xfail_reason for t in plan.tests)
+    if needs_pytest and "import pytest" not in existing:
         header.append("import pytest")
     if any(t.kind == "property" for t in plan.tests) and "from hypothesis" not in existing:
         header.append("from hypothesis import assume, given\n"
                       "from hypothesis import strategies as st")
-    header.append(f"from {plan.module.module} import {', '.join(names)}")
-    body = "\n\n".join(t.source for t in plan.tests)
+    if any(t.kind == "llm" for t in plan.tests):
+        header += [line for line in plan.imports
+                   if line not in existing and line not in header]
+    if deterministic:
+        names = sorted({t.name for t in deterministic})
+        header.append(f"from {plan.module.module} import {', '.join(names)}")
+    parts = list(plan.support) + [_decorated(t) for t in plan.tests]
+    body = "\n\n".join(part.rstrip() + "\n" for part in parts)
     marker = "# Written by `microgate tests generate`: review, then keep as your own."
     if existing.strip():
         return existing.rstrip() + "\n\n" + "\n".join(header) + "\n\n\n" + body
@@ -244,71 +269,298 @@ def render_file(plan: ModulePlan, existing: str) -> str:
 
 
 def _test_name(test: Generated) -> str:
-    match = re.search(r"^def (\w+)\(", test.source, re.MULTILINE)
+    match = re.search(r"^(?:async )?def (\w+)\(", test.source, re.MULTILINE)
     return match.group(1) if match else test.name
 
 
 def run_tests(repo: Path, test_file: str) -> tuple[bool, str]:
+    import os
+
+    # Wide, so that pytest's summary keeps each failure's reason on its FAILED line.
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_file],
-        cwd=repo, capture_output=True, text=True, timeout=600, check=False)
+        [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", test_file],
+        cwd=repo, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "COLUMNS": "400"})
     return result.returncode == 0, result.stdout + result.stderr
+
+
+# The LLM path ------------------------------------------------------------------------
+
+CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\r?\n(?P<code>.*?)```", re.DOTALL)
+
+
+class RejectedAnswer(Exception):
+    """The LLM's answer is not code microgate will write (why: the message)."""
+
+
+def extract_code(answer: str) -> str:
+    """The Python in an LLM answer: its fenced block, or the answer itself if it parses."""
+    blocks = [m["code"] for m in CODE_BLOCK.finditer(answer)]
+    candidates = blocks or [answer]
+    for code in candidates:
+        try:
+            ast.parse(code)
+        except SyntaxError:
+            continue
+        if code.strip():
+            return code
+    if blocks:
+        raise RejectedAnswer("its code block is not valid Python")
+    raise RejectedAnswer("is prose, not Python code")
+
+
+def split_answer(code: str) -> tuple[list[str], list[str], list[Generated]]:
+    """(import lines, helper statements, test functions) of a generated test module."""
+    tree = ast.parse(code)
+    lines = code.splitlines()
+    imports, support, tests = [], [], []
+    for node in tree.body:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        segment = "\n".join(lines[first - 1:node.end_lineno])
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(segment)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and \
+                node.name.startswith("test"):
+            tests.append(Generated(node.name, segment + "\n", "llm"))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # a docstring
+        else:
+            support.append(segment + "\n")
+    return imports, support, tests
+
+
+def sast_problems(code: str) -> list[str] | None:
+    """The risky-code rules' verdict on generated code (None: semgrep is not installed)."""
+    import tempfile
+
+    from scaffold.sast import find_engine, scan
+
+    try:
+        find_engine()
+    except MicrogateError:
+        return None
+    with tempfile.TemporaryDirectory(prefix="microgate-testgen-") as scratch:
+        (Path(scratch) / "test_generated.py").write_text(code, encoding="utf-8")
+        report = scan(Path(scratch), ["test_generated.py"])
+    return [f"breaks rule {m.rule} (line {m.line})" for m in report.matches
+            if m.severity == "error"]
+
+
+@dataclass
+class LLMGenerator:
+    """Asks the configured endpoint for tests with microgate's own versioned prompt."""
+
+    client: ChatClient
+    prompt: Prompt
+    sast_checked: bool = True
+
+    @classmethod
+    def configured(cls) -> LLMGenerator | None:
+        from scaffold.llm import configured_client
+
+        client = configured_client()
+        return cls(client, test_generator_prompt()) if client else None
+
+    def ask(self, repo: Path, module: SourceModule, names: list[str],
+            feedback: str = "") -> tuple[list[str], list[str], list[Generated]]:
+        source = (repo / module.path).read_text(encoding="utf-8", errors="replace")
+        request = self.prompt.request({"module": module.module, "path": module.path,
+                                       "source": source, "names": names,
+                                       "feedback": feedback[-4000:]},
+                                      seed=self.client.settings.seed)
+        request = replace(request, model=self.client.settings.model)
+        answer = self.client.complete(request)
+        code = extract_code(answer)
+        problems = validate(code, module.module)
+        sast = sast_problems(code)
+        if sast is None:
+            self.sast_checked = False
+        else:
+            problems += sast
+        if self.prompt.canary and self.prompt.canary in answer:
+            problems.append("leaks the prompt's instructions")
+        if problems:
+            raise RejectedAnswer("; ".join(dict.fromkeys(problems)))
+        return split_answer(code)
+
+
+def test_generator_prompt() -> Prompt:
+    from scaffold.prompts import parse_prompt, read_registry
+    from scaffold.resources import prompts_dir
+
+    root = prompts_dir().parent
+    entry = read_registry(root)["test-generator"]
+    return parse_prompt(root, f"prompts/test-generator/v{entry.version}.md")
+
+
+# Generation ------------------------------------------------------------------------------
+
+Choice = Literal["xfail", "regenerate", "drop"]
+FailureChooser = Callable[[str, str, bool], Choice]
+
+
+def drop_failing(test: str, output: str, can_regenerate: bool) -> Choice:
+    return "drop"
 
 
 @dataclass
 class GenerationReport:
     written: list[tuple[str, str]] = field(default_factory=list)  # (test file, test name)
+    xfailed: list[tuple[str, str]] = field(default_factory=list)  # (test id, reason)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
     skipped: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (test file, output)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (test id, output)
+    notes: list[str] = field(default_factory=list)
+    by_llm: int = 0
 
 
-def generate(repo: Path, paths: list[str] | None = None) -> GenerationReport:
-    """Write tests for every untested public name in ``paths`` (default: all sources)."""
+def _failure_reason(output: str, test_name: str) -> str:
+    pattern = re.compile(rf"^(?:FAILED|ERROR) \S*::{re.escape(test_name)}\b(?: - (?P<why>.*))?$",
+                         re.MULTILINE)
+    match = pattern.search(output)
+    why = match["why"] if match and match["why"] else "the generated test failed"
+    return why.strip()[:160]
+
+
+def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicName],
+                        test_file: str, report: GenerationReport) -> ModulePlan:
+    plan = plan_module(repo, module, missing, test_file)
+    report.skipped += [f"{module.path}: {name}" for name in plan.skipped]
+    accepted = []
+    for test in plan.tests:
+        problems = validate(render_file(ModulePlan(module, test_file, [test]), ""),
+                            module.module)
+        if problems:
+            report.rejected.append((test.name, "; ".join(problems)))
+        else:
+            accepted.append(test)
+    plan.tests = accepted
+    return plan
+
+
+def _llm_plan(repo: Path, module: SourceModule, missing: list[PublicName], test_file: str,
+              llm: LLMGenerator, report: GenerationReport, feedback: str = "") -> ModulePlan:
+    """Raises RejectedAnswer (the answer is unusable) or LLMError (no answer)."""
+    names = [m.name for m in missing]
+    imports, support, tests = llm.ask(repo, module, names, feedback)
+    if not tests:
+        raise RejectedAnswer("has no test function")
+    report.by_llm += 1
+    return ModulePlan(module, test_file, tests, imports=imports, support=support)
+
+
+def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | None = None,
+             on_failure: FailureChooser = drop_failing) -> GenerationReport:
+    """Write tests for every untested public name in ``paths`` (default: all sources).
+
+    With ``llm``, the endpoint writes them; when it is down, or its answer is rejected,
+    the deterministic generator does. Generated tests are run before they are kept; for
+    each failing one ``on_failure`` decides: keep it as xfail, regenerate (LLM only), or
+    drop it.
+    """
+    from scaffold.llm import LLMError
+
     coverage = analyse(repo)
     report = GenerationReport()
+    if paths and not any(m.path in paths for m in coverage.sources):
+        raise MicrogateError(f"no source module among {', '.join(paths)}")
     for module, missing in coverage.untested():
         if paths and module.path not in paths:
             continue
         importing = coverage.tests_importing(module.module)
         test_file = importing[0].path if importing else suggested_test_file(coverage.layout,
                                                                             module)
-        plan = plan_module(repo, module, missing, test_file)
-        report.skipped += [f"{module.path}: {name}" for name in plan.skipped]
-        accepted = []
-        for test in plan.tests:
-            problems = validate(render_file(ModulePlan(module, test_file, [test]), ""),
-                                module.module)
-            if problems:
-                report.rejected.append((test.name, "; ".join(problems)))
-            else:
-                accepted.append(test)
-        if not accepted:
-            continue
-        target = repo / test_file
-        before = target.read_text(encoding="utf-8") if target.is_file() else None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):  # run; drop what fails (reported); run what is left once more
-            plan.tests = accepted
-            target.write_text(render_file(plan, before or ""), encoding="utf-8")
-            passed, output = run_tests(repo, test_file)
-            if passed:
-                break
-            failing = set(re.findall(rf"FAILED {re.escape(test_file)}::(\w+)", output))
-            kept = [t for t in accepted if _test_name(t) not in failing]
-            for test in accepted:
-                if _test_name(test) in failing:
-                    report.failed.append((f"{test_file}::{_test_name(test)}", output[-3000:]))
-            if not failing or not kept:
-                accepted = []
-                break
-            accepted = kept
-        if accepted and passed:
-            report.written += [(test_file, _test_name(t)) for t in accepted]
-        elif before is None:
-            target.unlink()
-        else:
-            target.write_text(before, encoding="utf-8")
-    if paths and not any(m.path in paths for m in coverage.sources):
-        raise MicrogateError(f"no source module among {', '.join(paths)}")
+        plan: ModulePlan | None = None
+        if llm is not None:
+            try:
+                plan = _llm_plan(repo, module, missing, test_file, llm, report)
+            except LLMError as exc:
+                report.notes.append(f"{exc.message}; the deterministic generator wrote the "
+                                    "tests instead")
+                llm = None
+            except RejectedAnswer as exc:
+                report.rejected.append((module.path, f"the LLM's answer {exc}"))
+        if plan is None:
+            plan = _deterministic_plan(repo, module, missing, test_file, report)
+        _write_and_run(repo, plan, llm if plan.tests and plan.tests[0].kind == "llm" else None,
+                       missing, on_failure, report)
+    if llm is not None and not llm.sast_checked:
+        report.notes.append("semgrep is not installed here, so the LLM's code was checked by "
+                            "microgate's AST rules only (pip install 'microgate[sast]')")
     return report
+
+
+MAX_REGENERATIONS = 2
+
+
+def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
+                   missing: list[PublicName], on_failure: FailureChooser,
+                   report: GenerationReport) -> None:
+    from scaffold.llm import LLMError
+
+    if not plan.tests:
+        return
+    test_file = plan.test_file
+    target = repo / test_file
+    before = target.read_text(encoding="utf-8") if target.is_file() else None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    regenerations = 0
+    settled: list[Generated] = []  # passing or kept as xfail
+    pending = list(plan.tests)
+    while pending:
+        plan.tests = settled + pending
+        target.write_text(render_file(plan, before or ""), encoding="utf-8")
+        passed, output = run_tests(repo, test_file)
+        if passed:
+            settled += pending
+            break
+        names = {_test_name(t) for t in pending}
+        failing = {name for name in names
+                   if re.search(rf"^(?:FAILED|ERROR) \S*::{re.escape(name)}\b", output,
+                                re.MULTILINE)}
+        if not failing:  # the file itself is broken (an import error, say): nothing is kept
+            report.failed += [(f"{test_file}::{n}", output[-3000:]) for n in sorted(names)]
+            pending = []
+            break
+        settled += [t for t in pending if _test_name(t) not in failing]
+        regenerate = False
+        for test in [t for t in pending if _test_name(t) in failing]:
+            test_id = f"{test_file}::{_test_name(test)}"
+            can_regenerate = llm is not None and regenerations < MAX_REGENERATIONS
+            choice = on_failure(test_id, output[-3000:], can_regenerate)
+            if choice == "xfail":
+                reason = f"generated test failed: {_failure_reason(output, _test_name(test))}"
+                settled.append(replace(test, xfail_reason=reason))
+                report.xfailed.append((test_id, reason))
+            elif choice == "regenerate" and can_regenerate:
+                regenerate = True
+            else:
+                report.failed.append((test_id, output[-3000:]))
+        pending = []
+        if regenerate and llm is not None:
+            regenerations += 1
+            try:
+                again = _llm_plan(repo, plan.module, missing, test_file, llm, report,
+                                  feedback=output[-3000:])
+            except (LLMError, RejectedAnswer) as exc:
+                why = exc.message if isinstance(exc, LLMError) else f"the LLM's answer {exc}"
+                report.rejected.append((plan.module.path, why))
+            else:
+                kept = {_test_name(t) for t in settled}
+                pending = [t for t in again.tests if _test_name(t) not in kept]
+                plan.imports = list(dict.fromkeys(plan.imports + again.imports))
+                plan.support = list(dict.fromkeys(plan.support + again.support))
+    plan.tests = settled
+    if settled:
+        target.write_text(render_file(plan, before or ""), encoding="utf-8")
+        passed, output = run_tests(repo, test_file)
+        if passed:
+            report.written += [(test_file, _test_name(t)) for t in settled
+                               if t.xfail_reason is None]
+            return
+        report.failed += [(f"{test_file}::{_test_name(t)}", output[-3000:]) for t in settled]
+        report.xfailed = [x for x in report.xfailed if not x[0].startswith(f"{test_file}::")]
+    if before is None:
+        target.unlink()
+    else:
+        target.write_text(before, encoding="utf-8")

@@ -245,6 +245,35 @@ class Wizard:
         if not self._confirm(f"Create the app in {dest}?", True):
             raise Cancelled("cancelled; nothing was written.")
 
+    def offer_tests(self) -> bool:
+        import questionary
+
+        try:
+            answer = questionary.confirm(
+                "Write tests for the app's functions now? (each commit needs them)",
+                default=True).unsafe_ask()
+        except KeyboardInterrupt:
+            return False
+        return bool(answer)
+
+
+def ask_failed_test(test: str, can_regenerate: bool) -> str:
+    """What to do with a generated test that failed: xfail, regenerate or drop."""
+    import questionary
+
+    choices = [
+        questionary.Choice("Keep it, marked as expected to fail, with the reason", "xfail"),
+        questionary.Choice("Drop it", "drop"),
+    ]
+    if can_regenerate:
+        choices.insert(1, questionary.Choice("Ask the LLM to write it again", "regenerate"))
+    try:
+        answer = questionary.select(f"What should happen to {test}?", choices=choices,
+                                    default="drop").unsafe_ask()
+    except KeyboardInterrupt:
+        return "drop"
+    return str(answer or "drop")
+
 
 def summary_text(answers: dict[str, Any]) -> str:
     connectors = answers.get("connectors") or []

@@ -57,6 +57,8 @@ CHECKS: tuple[CheckSpec, ...] = (
               title="the estimated monthly cost is within the budget"),
     CheckSpec("sast", "scaffold.checks.sast", r"\.py$",
               title="no risky code (eval, shell=True, SQL by string formatting...)"),
+    CheckSpec("prompts", "scaffold.checks.prompts", r"^prompts/",
+              title="prompts are registered, versioned, pinned and have golden cases"),
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from testing.fakes import secret_line, secret_value
-from testing.util import git, run
+from testing.util import git, microgate, run
 
 pytestmark = pytest.mark.slow
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
@@ -83,10 +83,27 @@ def test_every_hook_runs_on_the_whole_generated_repo(app: Path) -> None:
     result = run([*PRE_COMMIT, "run", "--all-files"], cwd=app)
     assert result.returncode == 0, result.output
     for name in ("secrets", "manifest", "test presence", "pins", "licenses", "iac", "cost",
-                 "sast"):
+                 "sast", "prompts"):
         line = next(line for line in result.stdout.splitlines()
                     if line.startswith(f"microgate {name}"))
         assert line.endswith("Passed"), line
+
+
+def test_a_released_prompt_edited_in_place_is_blocked_until_it_is_a_new_version(
+        app: Path) -> None:
+    released = app / "prompts" / "classify-request" / "v1.md"
+    edited = released.read_text().replace("You sort requests", "You sort all requests")
+    released.write_text(edited)
+    blocked = commit(app, "tweak the prompt")
+    assert blocked.returncode == 1
+    assert "v1 of classify-request is released and must not be edited in place" in \
+        blocked.output
+    git(app, "checkout", "--", "prompts/classify-request/v1.md")
+    (app / "prompts" / "classify-request" / "v2.md").write_text(edited)
+    released_v2 = microgate("prompts", "release", "classify-request", "--repo", str(app))
+    assert "classify-request: v2 released and in use" in released_v2.stdout
+    passed = commit(app, "prompt v2")
+    assert passed.returncode == 0, passed.output
 
 
 def test_a_denied_license_is_blocked(app: Path) -> None:

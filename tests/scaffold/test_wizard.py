@@ -67,6 +67,9 @@ def test_wizard_creates_the_app_after_a_corrected_answer(tmp_path: Path) -> None
     child.expect_exact("Create the app in")
     child.send("y")
     child.expect_exact("Created sales-report")
+    child.expect_exact("Write tests for the app's functions now?")
+    child.send("y")
+    child.expect_exact("every public function and class already has a test")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
