@@ -98,7 +98,7 @@ def test_a_released_prompt_edited_in_place_is_blocked_until_it_is_a_new_version(
     assert blocked.returncode == 1
     assert "v1 of classify-request is released and must not be edited in place" in \
         blocked.output
-    git(app, "checkout", "--", "prompts/classify-request/v1.md")
+    git(app, "checkout", "HEAD", "--", "prompts/classify-request/v1.md")
     (app / "prompts" / "classify-request" / "v2.md").write_text(edited)
     released_v2 = microgate("prompts", "release", "classify-request", "--repo", str(app))
     assert "classify-request: v2 released and in use" in released_v2.stdout
