@@ -147,6 +147,45 @@ def _cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_update(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "update", help="bring the app to a newer template release (copier update)",
+        description="Merge a newer release of the template into the app, keeping your own "
+        "changes: the answers come from microapp.yaml. Needs a clean git tree. Exit codes: "
+        "0 updated or already current, 1 new policy failures, 5 conflicts left to resolve.",
+    )
+    _add_folder_argument(parser)
+    parser.add_argument("--vcs-ref", help="the template release (git tag) to go to "
+                        "(default: the newest)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show what would change and what would clash; change nothing")
+    parser.add_argument("--trust", action="store_true",
+                        help="allow the template's migrations and tasks to run")
+    parser.add_argument("--commit", action="store_true",
+                        help="commit the update when it merged without conflicts")
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip running the policy checks before and after")
+    parser.add_argument("--hooks-rev", help="revision of the hook suite to pin")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.set_defaults(func=_cmd_update)
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
+    import json
+
+    from scaffold.update import UpdateOptions, exit_code, update
+
+    options = UpdateOptions(vcs_ref=args.vcs_ref, trust=args.trust, dry_run=args.dry_run,
+                            check=not args.no_check, commit=args.commit,
+                            hooks_rev=args.hooks_rev)
+    report = update(_folder(args.path), options)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        print(report.explain())
+    return exit_code(report)
+
+
 def _add_lock(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "lock", help="pin the app's dependencies with hashes (requirements*.txt)"
@@ -551,6 +590,12 @@ def _add_manifest(subparsers: Any) -> None:
     validate = actions.add_parser("validate", help="check a manifest against the policy")
     validate.add_argument("path", nargs="?", default="microapp.yaml", type=Path)
     validate.set_defaults(func=_cmd_manifest_validate)
+    migrate = actions.add_parser(
+        "migrate", help="rewrite microapp.yaml for a newer schema version (keeps comments)")
+    migrate.add_argument("path", nargs="?", default="microapp.yaml", type=Path)
+    migrate.add_argument("--to", type=int, dest="to_version", help="the schema version "
+                         "(default: the newest)")
+    migrate.set_defaults(func=_cmd_manifest_migrate)
     schema = actions.add_parser("schema", help="print the manifest's JSON Schema")
     schema.add_argument("--output", type=Path, help="write it to this file instead")
     schema.set_defaults(func=_cmd_manifest_schema)
@@ -569,6 +614,32 @@ def _cmd_manifest_validate(args: argparse.Namespace) -> int:
     if any(p.severity == "error" for p in problems):
         return 1
     print(f"{args.path}: valid")
+    return 0
+
+
+def _cmd_manifest_migrate(args: argparse.Namespace) -> int:
+    from scaffold.manifest import LATEST_SCHEMA_VERSION, migrate_manifest_text, read_manifest
+
+    path: Path = args.path
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    migrated = migrate_manifest_text(text, args.to_version or LATEST_SCHEMA_VERSION)
+    if migrated == text:
+        print(f"{path}: already at that schema version")
+        return 0
+    scratch = path.with_name(f".{path.name}.migrating")
+    scratch.write_text(migrated, encoding="utf-8")
+    loaded = read_manifest(scratch)
+    if loaded.manifest is None:
+        scratch.unlink()
+        first = loaded.problems[0].render(str(path)) if loaded.problems else "invalid"
+        raise MicrogateError(f"{path}: not migrated, the result would be invalid ({first})")
+    scratch.replace(path)
+    print(f"{path}: migrated to schema version {loaded.manifest.schema_version}")
     return 0
 
 
@@ -591,6 +662,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"microgate {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_new(subparsers)
+    _add_update(subparsers)
     _add_lock(subparsers)
     _add_check(subparsers)
     _add_cost(subparsers)

@@ -78,7 +78,11 @@ class Manifest(BaseModel):
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
-    schema_version: Literal[1] = Field(default=SCHEMA_VERSION, description="Manifest format.")
+    schema_version: Literal[1, 2] = Field(
+        default=SCHEMA_VERSION,
+        description="Manifest format. 2 renames cost_center to billing_code "
+        "(`microgate manifest migrate` rewrites a 1 as a 2).",
+    )
     name: Slug = Field(description="The app's short name: lowercase letters, digits, hyphens.")
     owner: Email = Field(description="Email of the person accountable for the app.")
     purpose: str = Field(min_length=3, max_length=500, description="What it does, for whom.")
@@ -104,6 +108,17 @@ class Manifest(BaseModel):
     ci: CiProvider = Field(default="github", description="Where its CI runs.")
     quality: Quality = Field(default_factory=Quality)
     template_version: str = Field(default="0", description="Template release it was made from.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_2_names(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("schema_version") == 2:
+            data = dict(data)
+            if "cost_center" in data:
+                raise ValueError("schema_version 2 calls cost_center billing_code: rename it")
+            if "billing_code" in data:
+                data["cost_center"] = data.pop("billing_code")
+        return data
 
     @model_validator(mode="after")
     def _approver_for_tier_2(self) -> Manifest:
@@ -226,7 +241,7 @@ def parse_manifest_text(text: str) -> LoadedManifest:
     try:
         raw = yamlio.load(text)
         node = yaml.compose(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, yamlio.InvalidYaml) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -322,3 +337,30 @@ def field_error(name: str, value: Any) -> str | None:
         error["loc"] = (name, *error["loc"])
         return _plain_message(error)
     return None
+
+
+# Field names renamed by each schema version: {version: {old name: new name}}.
+SCHEMA_RENAMES: dict[int, dict[str, str]] = {2: {"cost_center": "billing_code"}}
+LATEST_SCHEMA_VERSION = max(SCHEMA_RENAMES)
+
+
+def migrate_manifest_text(text: str, to_version: int = LATEST_SCHEMA_VERSION) -> str:
+    """Rewrite a manifest's text to a newer schema version, keeping its comments."""
+    import re
+
+    match = re.search(r"^schema_version:[ \t]*(\d+)[ \t]*(#.*)?$", text, re.MULTILINE)
+    current = int(match.group(1)) if match else 1
+    if to_version < current:
+        raise MicrogateError(f"the manifest is at schema version {current}; it cannot go back "
+                             f"to {to_version}")
+    if to_version not in (1, *SCHEMA_RENAMES):
+        raise MicrogateError(f"there is no manifest schema version {to_version} "
+                             f"(the newest is {LATEST_SCHEMA_VERSION})")
+    for version in range(current + 1, to_version + 1):
+        for old, new in SCHEMA_RENAMES.get(version, {}).items():
+            text = re.sub(rf"^{re.escape(old)}:", f"{new}:", text, flags=re.MULTILINE)
+    if match:
+        text = text[:match.start(1)] + str(to_version) + text[match.end(1):]
+    else:
+        text = f"schema_version: {to_version}\n" + text
+    return text

@@ -68,7 +68,7 @@ def load_policy(path: Path) -> TierPolicy:
     try:
         raw = yamlio.load(path.read_text(encoding="utf-8"))
         return TierPolicy.model_validate(raw)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         first = str(exc).splitlines()[0]
         raise MicrogateError(f"{path}: the tier policy is not valid: {first}") from None
 

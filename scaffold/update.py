@@ -1,0 +1,284 @@
+"""`microgate update`: bring a micro app's repo to a newer template release with copier.
+
+Manifest-first: the answers copier renders the new release with come from microapp.yaml
+(the source of truth), plus the platform's current values (tier caps, hook suite rev),
+so a change of intent in the manifest reaches every generated file too.
+
+copier refuses a dirty tree and has no preview for updates, and on a clash it leaves
+inline conflict markers while still exiting 0. This module checks the tree first, runs
+the same update in a throwaway clone for ``--dry-run``, and reads git's state afterwards
+to say plainly what changed and what is in conflict.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from scaffold import yamlio
+from scaffold.errors import MicrogateError, UnsafeTemplateError, UsageError
+from scaffold.findings import Finding
+from scaffold.gitops import git
+
+ANSWERS_FILE = ".copier-answers.yml"
+EXIT_CONFLICTS = 5
+# Checks cheap enough to run before and after every update (no scanners).
+POLICY_CHECKS = ("manifest", "test-presence", "pins", "cost", "prompts")
+CONFLICT_MARKER = b"<<<<<<< "
+
+Status = Literal["updated", "current", "conflicts", "failed"]
+
+
+@dataclass
+class UpdateOptions:
+    vcs_ref: str | None = None
+    trust: bool = False
+    dry_run: bool = False
+    check: bool = True
+    commit: bool = False
+    hooks_repo: str | None = None
+    hooks_rev: str | None = None
+
+
+@dataclass
+class UpdateReport:
+    repo: str
+    name: str
+    from_version: str
+    to_version: str = ""
+    status: Status = "current"
+    updated: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    new_failures: list[Finding] = field(default_factory=list)
+    diff_stat: str = ""
+    reason: str = ""
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "repo": self.repo, "name": self.name, "status": self.status,
+            "from_version": self.from_version, "to_version": self.to_version,
+            "updated": self.updated, "added": self.added, "deleted": self.deleted,
+            "conflicts": self.conflicts, "reason": self.reason, "dry_run": self.dry_run,
+            "new_failures": [f.render() for f in self.new_failures],
+        }
+
+    def explain(self) -> str:
+        verb = "would be" if self.dry_run else "were"
+        lines = [f"{self.name}: template {self.from_version} -> {self.to_version or '?'}"
+                 + (" (dry run: nothing was changed)" if self.dry_run else "")]
+        if self.status == "current":
+            lines.append("Already current: nothing to update.")
+        for title, names in ((f"Files that {verb} updated", self.updated),
+                             (f"Files that {verb} added", self.added),
+                             (f"Files that {verb} deleted", self.deleted)):
+            if names:
+                lines.append(f"{title}:")
+                lines += [f"  {name}" for name in names]
+        if self.conflicts:
+            lines.append(f"Files in conflict ({len(self.conflicts)}): your change and the "
+                         "template's touch the same lines:")
+            lines += [f"  {name}" for name in self.conflicts]
+            if not self.dry_run:
+                lines.append("To resolve: open each file, keep the right lines between the "
+                             "<<<<<<< / ======= / >>>>>>> markers and delete the markers, then "
+                             "'git add <file>' and commit.")
+        if self.new_failures:
+            lines.append("Checks that fail now but did not before (the new release's "
+                         "policies):")
+            lines += [f"  {finding.render()}" for finding in self.new_failures]
+        if self.diff_stat and self.dry_run:
+            lines += ["", self.diff_stat.rstrip()]
+        if self.status in ("updated", "conflicts") and not self.dry_run:
+            lines.append("Review with 'git diff', run the tests, then commit.")
+        return "\n".join(lines)
+
+
+def read_answers(repo: Path) -> dict[str, Any]:
+    path = repo / ANSWERS_FILE
+    if not path.is_file():
+        raise UsageError(f"{repo}: no {ANSWERS_FILE}: this repo was not made from a copier "
+                         "template, so there is nothing to update from")
+    try:
+        answers = yamlio.load(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(answers, dict) or not answers.get("_src_path"):
+        raise UsageError(f"{path}: no _src_path: the template this repo came from is unknown")
+    return answers
+
+
+def _status_lines(repo: Path) -> list[str]:
+    output = git(repo, "status", "--porcelain", "--untracked-files=all")
+    return [line for line in output.splitlines() if line.strip()]
+
+
+def ensure_clean(repo: Path) -> None:
+    if not (repo / ".git").exists():
+        raise UsageError(f"{repo}: not a git repo; an update needs git to merge the template's "
+                         "changes with yours")
+    dirty = _status_lines(repo)
+    if dirty:
+        names = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise UsageError(f"{repo}: uncommitted changes ({names}): commit or stash them first, "
+                         "so that the update's changes can be reviewed on their own")
+
+
+def _hooks_repo(repo: Path) -> str | None:
+    config = repo / ".pre-commit-config.yaml"
+    try:
+        document = yamlio.load(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    for entry in (document or {}).get("repos", []) if isinstance(document, dict) else []:
+        hooks = entry.get("hooks", []) if isinstance(entry, dict) else []
+        if any(isinstance(h, dict) and str(h.get("id", "")).startswith("microgate-")
+               for h in hooks):
+            return str(entry.get("repo"))
+    return None
+
+
+def update_data(repo: Path, options: UpdateOptions) -> dict[str, Any]:
+    """The answers for the new release: the manifest, then the platform's values."""
+    from scaffold.manifest import read_manifest
+    from scaffold.policy import default_policy
+    from scaffold.render import template_data
+
+    try:
+        loaded = read_manifest(repo / "microapp.yaml")
+    except MicrogateError as exc:
+        raise UsageError(f"{repo}: fix microapp.yaml before updating "
+                         f"({exc.message.removeprefix(str(repo / 'microapp.yaml') + ': ')})"
+                         ) from None
+    if loaded.manifest is None:
+        first = loaded.problems[0].render("microapp.yaml") if loaded.problems else "invalid"
+        raise UsageError(f"{repo}: fix microapp.yaml before updating ({first})")
+    return template_data(loaded.manifest, default_policy(),
+                         hooks_repo=options.hooks_repo or _hooks_repo(repo),
+                         hooks_rev=options.hooks_rev)
+
+
+def policy_findings(repo: Path) -> set[Finding]:
+    from scaffold.checks import spec
+    from scaffold.checks.runner import run_check
+
+    findings: set[Finding] = set()
+    for name in POLICY_CHECKS:
+        result = run_check(spec(name), repo, None)
+        findings |= {f for f in result.findings if f.severity == "error"}
+    return findings
+
+
+def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) -> None:
+    import copier
+    from copier.errors import CopierError
+    from copier.errors import UnsafeTemplateError as CopierUnsafe
+    from jinja2 import TemplateError
+
+    try:
+        copier.run_update(
+            str(repo), data=data, defaults=True, overwrite=True, quiet=True,
+            conflict="inline", vcs_ref=options.vcs_ref, unsafe=options.trust,
+            skip_answered=True,
+        )
+    except CopierUnsafe:
+        raise UnsafeTemplateError(
+            "the new template release wants to run its own code (migrations or tasks); if "
+            "you trust it, run again with --trust") from None
+    except (CopierError, TemplateError) as exc:
+        raise MicrogateError(f"the template could not be updated: {exc}") from None
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines() \
+            if isinstance(exc.stderr, bytes) else str(exc.stderr or "").strip().splitlines()
+        raise MicrogateError(f"the template could not be updated: a command failed "
+                             f"({detail[-1] if detail else exc})") from None
+
+
+def _has_markers(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return any(line.startswith(CONFLICT_MARKER) for line in handle)
+    except OSError:
+        return False
+
+
+def _collect(repo: Path, report: UpdateReport) -> None:
+    for line in _status_lines(repo):
+        code, name = line[:2], line[3:]
+        if " -> " in name:
+            name = name.split(" -> ", 1)[1]
+        name = name.strip('"')
+        if code in ("UU", "AA", "DU", "UD", "AU", "UA", "DD"):
+            report.conflicts.append(name)
+        elif code == "??" or "A" in code:
+            report.added.append(name)
+        elif "D" in code:
+            report.deleted.append(name)
+        else:
+            report.updated.append(name)
+    # copier leaves markers without an unmerged index entry in some cases: look too.
+    for name in list(report.updated) + list(report.added):
+        if _has_markers(repo / name):
+            report.conflicts.append(name)
+            (report.updated if name in report.updated else report.added).remove(name)
+    report.conflicts.sort()
+
+
+def _version(answers: dict[str, Any]) -> str:
+    return str(answers.get("_commit") or "unknown")
+
+
+def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
+    options = options or UpdateOptions()
+    repo = repo.resolve()
+    answers = read_answers(repo)
+    ensure_clean(repo)
+    name = repo.name
+    report = UpdateReport(str(repo), name, _version(answers), dry_run=options.dry_run)
+    data = update_data(repo, options)
+    report.name = str(data.get("name") or name)
+    if options.dry_run:
+        with tempfile.TemporaryDirectory(prefix="microgate-update-") as scratch:
+            clone = Path(scratch) / repo.name
+            subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(repo), str(clone)],
+                           check=True, capture_output=True)
+            _apply(clone, data, options, report)
+            report.diff_stat = git(clone, "diff", "HEAD", "--stat") if report.updated or \
+                report.deleted else ""
+        report.repo = str(repo)
+        return report
+    _apply(repo, data, options, report)
+    if options.commit and report.status == "updated":
+        git(repo, "add", "--all")
+        git(repo, "commit", "--quiet", "--no-verify", "-m",
+            f"Update the template to {report.to_version} (microgate update)")
+    return report
+
+
+def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,
+           report: UpdateReport) -> None:
+    before = policy_findings(repo) if options.check else set()
+    run_copier_update(repo, data, options)
+    report.to_version = _version(read_answers(repo))
+    _collect(repo, report)
+    changed = report.updated or report.added or report.deleted
+    if report.conflicts:
+        report.status = "conflicts"
+    elif changed:
+        report.status = "updated"
+    else:
+        report.status = "current"
+    if options.check and changed:
+        after = policy_findings(repo)
+        report.new_failures = sorted(after - before)
+
+
+def exit_code(report: UpdateReport) -> int:
+    if report.conflicts:
+        return EXIT_CONFLICTS
+    return 1 if report.new_failures else 0

@@ -1,0 +1,157 @@
+"""`microgate update` with real copier and git, over tagged releases of the template."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from testing.templates import released_template
+from testing.util import commit_all, git, microgate
+
+HEALTHCHECK = "scripts/healthcheck.sh"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return released_template(tmp_path_factory.mktemp("template") / "microapp-template")
+
+
+@pytest.fixture
+def app(template: Path, tmp_path: Path) -> Path:
+    result = microgate("new", str(tmp_path / "sales-report"), "--defaults", "--no-lock",
+                       "--no-install-hooks", "--set", "name=sales-report", "--template",
+                       str(template), "--vcs-ref", "v1.0.0")
+    assert result.returncode == 0, result.output
+    return tmp_path / "sales-report"
+
+
+def edit(app: Path, relative: str, old: str, new: str) -> None:
+    path = app / relative
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def status(app: Path) -> str:
+    return git(app, "status", "--porcelain")
+
+
+def test_the_version_is_recorded_in_the_answers_and_the_manifest(app: Path) -> None:
+    answers = yaml.safe_load((app / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v1.0.0"
+    assert yaml.safe_load((app / "microapp.yaml").read_text())["template_version"] == "1.0.0"
+
+
+def test_a_template_change_merges_into_a_repo_with_local_edits(app: Path) -> None:
+    edit(app, "README.md", "\n", "\nOur team's notes: run it on Mondays.\n")
+    edit(app, "app/core.py", "def build_greeting", "# our change\ndef build_greeting")
+    commit_all(app, "local edits")
+    result = microgate("update", str(app), "--vcs-ref", "v1.1.0")
+    assert result.returncode == 0, result.output
+    assert "sales-report: template v1.0.0 -> v1.1.0" in result.stdout
+    assert f"Files that were updated:\n  .copier-answers.yml\n  microapp.yaml\n  {HEALTHCHECK}" \
+        in result.stdout
+    assert "Files that were deleted:\n  prompts/README.md" in result.stdout
+    assert "# Checked by the platform's v1.1 health probe." in (app / HEALTHCHECK).read_text()
+    assert "Our team's notes: run it on Mondays." in (app / "README.md").read_text()
+    assert not (app / "prompts" / "README.md").exists()
+    core = (app / "app" / "core.py").read_text()  # _skip_if_exists: the user's own code
+    assert "# our change" in core and "template v1.1" not in core
+    assert yaml.safe_load((app / "microapp.yaml").read_text())["template_version"] == "1.1.0"
+    assert yaml.safe_load((app / ".copier-answers.yml").read_text())["_commit"] == "v1.1.0"
+
+
+def test_a_clash_leaves_markers_an_unmerged_state_and_exit_code_5(app: Path) -> None:
+    edit(app, HEALTHCHECK, "#!/usr/bin/env bash", "#!/usr/bin/env bash\n# Our own probe.")
+    commit_all(app, "our probe")
+    result = microgate("update", str(app), "--vcs-ref", "v1.1.0")
+    assert result.returncode == 5, result.output
+    assert f"Files in conflict (1): your change and the template's touch the same lines:\n" \
+        f"  {HEALTHCHECK}\nTo resolve: open each file" in result.stdout
+    assert f"UU {HEALTHCHECK}" in status(app)
+    text = (app / HEALTHCHECK).read_text()
+    assert "<<<<<<< before updating\n# Our own probe.\n=======\n" \
+        "# Checked by the platform's v1.1 health probe.\n>>>>>>> after updating" in text
+
+
+def test_a_dirty_tree_is_refused_and_left_alone(app: Path) -> None:
+    edit(app, "README.md", "\n", "\nwork in progress\n")
+    result = microgate("update", str(app), "--vcs-ref", "v1.1.0")
+    assert result.returncode == 2
+    assert "uncommitted changes (README.md): commit or stash them first" in result.stderr
+    assert status(app) == " M README.md\n"
+
+
+def test_dry_run_shows_the_changes_and_changes_nothing(app: Path) -> None:
+    edit(app, HEALTHCHECK, "#!/usr/bin/env bash", "#!/usr/bin/env bash\n# Our own probe.")
+    commit_all(app, "our probe")
+    head = git(app, "rev-parse", "HEAD")
+    result = microgate("update", str(app), "--vcs-ref", "v1.1.0", "--dry-run")
+    assert result.returncode == 5
+    assert "(dry run: nothing was changed)" in result.stdout
+    assert "Files that would be deleted:\n  prompts/README.md" in result.stdout
+    assert f"Files in conflict (1)" in result.stdout and HEALTHCHECK in result.stdout
+    assert status(app) == "" and git(app, "rev-parse", "HEAD") == head
+
+
+def test_new_policies_that_fail_are_named(app: Path) -> None:
+    result = microgate("update", str(app), "--vcs-ref", "v1.2.0", "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["status"] == "updated" and "app/helpers.py" in report["added"]
+    assert any("no test module imports app.helpers" in f for f in report["new_failures"])
+
+
+def test_already_current_and_commit(app: Path) -> None:
+    assert microgate("update", str(app), "--vcs-ref", "v1.1.0", "--commit").returncode == 0
+    assert status(app) == ""
+    assert "Update the template to v1.1.0" in git(app, "log", "-1", "--format=%s")
+    again = microgate("update", str(app), "--vcs-ref", "v1.1.0")
+    assert again.returncode == 0 and "Already current: nothing to update." in again.stdout
+
+
+def test_a_migration_renames_a_manifest_field_and_the_manifest_stays_valid(app: Path) -> None:
+    edit(app, "microapp.yaml", 'cost_center: "unassigned"', 'cost_center: "cc-77"')
+    commit_all(app, "our cost centre")
+    untrusted = microgate("update", str(app), "--vcs-ref", "v2.0.0")
+    assert untrusted.returncode == 4 and "run again with --trust" in untrusted.stderr
+    assert status(app) == ""
+    result = microgate("update", str(app), "--vcs-ref", "v2.0.0", "--trust", "--no-check")
+    assert result.returncode == 0, result.output
+    manifest = (app / "microapp.yaml").read_text()
+    assert "schema_version: 2" in manifest and 'billing_code: "cc-77"' in manifest
+    assert "cost_center" not in manifest and "<<<<<<<" not in manifest
+    assert "# What this app is" in manifest  # the comments survive the migration
+    valid = microgate("manifest", "validate", str(app / "microapp.yaml"))
+    assert valid.returncode == 0, valid.output
+
+
+def test_not_a_template_repo_and_not_a_folder(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    result = microgate("update", str(plain))
+    assert result.returncode == 2 and "no .copier-answers.yml" in result.stderr
+    missing = microgate("update", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+def test_a_corrupt_manifest_stops_the_update_before_copier_runs(app: Path) -> None:
+    (app / "microapp.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    commit_all(app, "broken")
+    result = microgate("update", str(app), "--vcs-ref", "v1.1.0")
+    assert result.returncode == 2
+    assert "fix microapp.yaml before updating" in result.stderr
+    assert status(app) == ""
+
+
+@pytest.mark.parametrize(("manifest", "expected"), [
+    ("schema_version: 1\ncost_center: a # x\n", "schema_version: 2\nbilling_code: a # x\n"),
+    ("cost_center: a\n", "schema_version: 2\nbilling_code: a\n"),
+])
+def test_manifest_migrate_rewrites_only_what_changed(manifest: str, expected: str) -> None:
+    from scaffold.manifest import migrate_manifest_text
+
+    assert migrate_manifest_text(manifest, 2) == expected
