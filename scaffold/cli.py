@@ -243,6 +243,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         files = staged_files(repo)
     results = run_all(repo, files, args.only)
+    _record_last_check(repo, results, all_files=args.all_files and not args.only)
     render = {"text": as_text, "json": as_json, "sarif": as_sarif}[args.format]
     text = render(results)
     if args.output:
@@ -250,6 +251,128 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return exit_code([f for r in results.values() for f in r.findings])
+
+
+def _record_last_check(repo: Path, results: dict[str, Any], *, all_files: bool) -> None:
+    """Keep the result of a whole-repo check in .git (untracked), for `fleet list`."""
+    import datetime as dt
+    import json
+
+    from scaffold.fleet import LAST_CHECK
+
+    if not all_files or not (repo / ".git").is_dir():
+        return
+    findings = [f for r in results.values() for f in r.findings]
+    errors = sum(f.severity == "error" for f in findings)
+    record = {"result": "failed" if errors else "passed", "errors": errors,
+              "warnings": sum(f.severity == "warning" for f in findings),
+              "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    try:
+        (repo / LAST_CHECK).parent.mkdir(parents=True, exist_ok=True)
+        (repo / LAST_CHECK).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only clone: the record is a convenience
+
+
+def _add_fleet(subparsers: Any) -> None:
+    parser = subparsers.add_parser("fleet", help="for platform teams: every micro app at once")
+    actions = parser.add_subparsers(dest="fleet_action", required=True, parser_class=_Parser)
+
+    def repos_arguments(command: argparse.ArgumentParser) -> None:
+        command.add_argument("paths", nargs="*", type=Path,
+                             help="apps' folders, or folders holding them")
+        command.add_argument("--from", dest="from_file", type=Path,
+                             help="a file listing the apps' folders, one a line")
+
+    listing = actions.add_parser("list", help="an inventory of the apps")
+    repos_arguments(listing)
+    listing.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    listing.set_defaults(func=_cmd_fleet_list)
+    update = actions.add_parser("update", help="microgate update on every app, in parallel")
+    repos_arguments(update)
+    update.add_argument("--vcs-ref", help="the template release to go to (default: newest)")
+    update.add_argument("--trust", action="store_true",
+                        help="allow the template's migrations and tasks to run")
+    update.add_argument("--commit", action="store_true",
+                        help="commit each update that merged without conflicts")
+    update.add_argument("--no-check", action="store_true",
+                        help="skip the policy checks before and after each update")
+    update.add_argument("--jobs", type=int, help="updates at once (default: one per CPU)")
+    update.add_argument("--format", choices=["text", "json"], default="text")
+    update.set_defaults(func=_cmd_fleet_update)
+    report = actions.add_parser("report", help="one HTML page for managers")
+    repos_arguments(report)
+    report.add_argument("--html", type=Path, required=True, metavar="OUT",
+                        help="the page to write")
+    report.add_argument("--current", help="the current template release (default: the "
+                        "newest one in the fleet)")
+    report.set_defaults(func=_cmd_fleet_report)
+    expired = actions.add_parser("expired", help="the apps past their expiry date")
+    repos_arguments(expired)
+    expired.add_argument("--within", type=int, default=0, metavar="DAYS",
+                         help="also the apps expiring within DAYS")
+    expired.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    expired.set_defaults(func=_cmd_fleet_expired)
+
+
+def _fleet_rows(args: argparse.Namespace) -> Any:
+    from scaffold.fleet import discover, inventory
+
+    return inventory(discover(args.paths, args.from_file))
+
+
+def _print_rows(rows: Any, output_format: str) -> None:
+    from scaffold.fleet import as_csv, as_json, as_table
+
+    sys.stdout.write({"table": as_table, "json": as_json, "csv": as_csv}[output_format](rows))
+
+
+def _cmd_fleet_list(args: argparse.Namespace) -> int:
+    _print_rows(_fleet_rows(args), args.format)
+    return 0
+
+
+def _cmd_fleet_expired(args: argparse.Namespace) -> int:
+    from scaffold.fleet import expired
+
+    rows = expired(_fleet_rows(args), args.within)
+    if rows or args.format != "table":
+        _print_rows(rows, args.format)
+    else:
+        print("no app is past its expiry date")
+    return 0
+
+
+def _cmd_fleet_report(args: argparse.Namespace) -> int:
+    from scaffold.fleetreport import write_report
+
+    rows = _fleet_rows(args)
+    try:
+        current = write_report(rows, args.html, args.current)
+    except OSError as exc:
+        raise UsageError(f"{args.html}: cannot write the report ({exc.strerror})") from None
+    print(f"Wrote {args.html}: {len(rows)} apps, current template {current or 'unknown'}")
+    return 0
+
+
+def _cmd_fleet_update(args: argparse.Namespace) -> int:
+    import json
+
+    from scaffold.fleet import discover, progress_bar, update_all
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    repos = discover(args.paths, args.from_file)
+    options = {"vcs_ref": args.vcs_ref, "trust": args.trust, "commit": args.commit,
+               "check": not args.no_check}
+    fleet = update_all(repos, options, args.jobs, progress_bar)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(fleet.results, indent=2) + "\n")
+    else:
+        print(fleet.summary())
+    if fleet.by_status("failed"):
+        return 1
+    return 5 if fleet.by_status("conflicts") else 0
 
 
 def _add_cost(subparsers: Any) -> None:
@@ -663,6 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_new(subparsers)
     _add_update(subparsers)
+    _add_fleet(subparsers)
     _add_lock(subparsers)
     _add_check(subparsers)
     _add_cost(subparsers)
