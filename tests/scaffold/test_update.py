@@ -93,7 +93,7 @@ def test_dry_run_shows_the_changes_and_changes_nothing(app: Path) -> None:
     assert result.returncode == 5
     assert "(dry run: nothing was changed)" in result.stdout
     assert "Files that would be deleted:\n  prompts/README.md" in result.stdout
-    assert f"Files in conflict (1)" in result.stdout and HEALTHCHECK in result.stdout
+    assert "Files in conflict (1)" in result.stdout and HEALTHCHECK in result.stdout
     assert status(app) == "" and git(app, "rev-parse", "HEAD") == head
 
 
