@@ -313,6 +313,11 @@ def _add_fleet(subparsers: Any) -> None:
                          help="also the apps expiring within DAYS")
     expired.add_argument("--format", choices=["table", "json", "csv"], default="table")
     expired.set_defaults(func=_cmd_fleet_expired)
+    workflow = actions.add_parser(
+        "workflow", help="a GitHub Actions workflow for the platform repo: fleet update as a "
+        "matrix over repos.txt, a pull request per app, the report as an artifact")
+    workflow.add_argument("--output", type=Path, help="write it here (default: print it)")
+    workflow.set_defaults(func=_cmd_fleet_workflow)
 
 
 def _fleet_rows(args: argparse.Namespace) -> Any:
@@ -352,6 +357,20 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"{args.html}: cannot write the report ({exc.strerror})") from None
     print(f"Wrote {args.html}: {len(rows)} apps, current template {current or 'unknown'}")
+    return 0
+
+
+def _cmd_fleet_workflow(args: argparse.Namespace) -> int:
+    from scaffold.resources import templates_dir
+
+    text = (templates_dir() / "platform" / "microgate-fleet.yml").read_text(encoding="utf-8")
+    text = text.replace("__MICROGATE_VERSION__", __version__)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"Wrote {args.output}; list the apps in repos.txt and add the FLEET_TOKEN secret")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
