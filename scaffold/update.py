@@ -163,15 +163,26 @@ def update_data(repo: Path, options: UpdateOptions) -> dict[str, Any]:
                          hooks_rev=options.hooks_rev)
 
 
-def policy_findings(repo: Path) -> set[Finding]:
+def policy_findings(repo: Path, checks: list[str]) -> set[Finding]:
     from scaffold.checks import spec
     from scaffold.checks.runner import run_check
 
     findings: set[Finding] = set()
-    for name in POLICY_CHECKS:
+    for name in checks:
         result = run_check(spec(name), repo, None)
         findings |= {f for f in result.findings if f.severity == "error"}
     return findings
+
+
+def findings_at_head(repo: Path, checks: list[str]) -> set[Finding]:
+    """The same checks on the last commit, in a throwaway worktree."""
+    with tempfile.TemporaryDirectory(prefix="microgate-before-") as scratch:
+        worktree = Path(scratch) / "head"
+        git(repo, "worktree", "add", "--detach", "--quiet", str(worktree), "HEAD")
+        try:
+            return policy_findings(worktree, checks)
+        finally:
+            git(repo, "worktree", "remove", "--force", str(worktree))
 
 
 def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) -> None:
@@ -262,7 +273,8 @@ def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
 
 def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,
            report: UpdateReport) -> None:
-    before = policy_findings(repo) if options.check else set()
+    from scaffold.checks import spec
+
     run_copier_update(repo, data, options)
     report.to_version = _version(read_answers(repo))
     _collect(repo, report)
@@ -274,8 +286,13 @@ def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,
     else:
         report.status = "current"
     if options.check and changed:
-        after = policy_findings(repo)
-        report.new_failures = sorted(after - before)
+        # Only the checks the changed files concern; the last commit is checked only when
+        # something fails now, to tell new failures from old ones.
+        names = report.updated + report.added + report.deleted + report.conflicts
+        checks = [name for name in POLICY_CHECKS if any(spec(name).wants(n) for n in names)]
+        after = policy_findings(repo, checks)
+        if after:
+            report.new_failures = sorted(after - findings_at_head(repo, checks))
 
 
 def exit_code(report: UpdateReport) -> int:
