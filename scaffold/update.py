@@ -244,6 +244,23 @@ def _version(answers: dict[str, Any]) -> str:
     return str(answers.get("_commit") or "unknown")
 
 
+def _warm_up_checks() -> None:
+    """Import the checks' libraries (pydantic, python-hcl2's parser, jsonschema) while
+    copier waits on git, so that the checks after the merge start at once."""
+    try:
+        import hcl2
+
+        import scaffold.checks.cost  # noqa: F401
+        import scaffold.checks.manifest  # noqa: F401
+        import scaffold.checks.prompts  # noqa: F401
+        import scaffold.checks.testpresence  # noqa: F401
+        from scaffold.terraform import _loads
+
+        _loads(hcl2, 'variable "x" {\n  default = 1\n}\n')
+    except Exception:  # noqa: BLE001, S110 - a warm-up only; the checks report for real
+        pass
+
+
 def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
     options = options or UpdateOptions()
     repo = repo.resolve()
@@ -275,7 +292,16 @@ def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,
            report: UpdateReport) -> None:
     from scaffold.checks import spec
 
-    run_copier_update(repo, data, options)
+    if options.check:
+        import threading
+
+        warm_up = threading.Thread(target=_warm_up_checks, daemon=True)
+        warm_up.start()
+    try:
+        run_copier_update(repo, data, options)
+    finally:
+        if options.check:
+            warm_up.join()
     report.to_version = _version(read_answers(repo))
     _collect(repo, report)
     changed = report.updated or report.added or report.deleted
