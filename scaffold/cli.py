@@ -391,7 +391,9 @@ def _cmd_fleet_update(args: argparse.Namespace) -> int:
         print(fleet.summary())
     if fleet.by_status("failed"):
         return 1
-    return 5 if fleet.by_status("conflicts") else 0
+    from scaffold.errors import EXIT_CONFLICTS
+
+    return EXIT_CONFLICTS if fleet.by_status("conflicts") else 0
 
 
 def _add_cost(subparsers: Any) -> None:

@@ -12,6 +12,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 EXIT_UNSAFE_TEMPLATE = 4
+EXIT_CONFLICTS = 5  # an update left merge conflicts to resolve
 EXIT_CANCELLED = 130
 
 

@@ -45,6 +45,10 @@ class AppRow:
         return not self.problem
 
 
+def _is_app(path: Path) -> bool:
+    return (path / "microapp.yaml").exists() or (path / ".copier-answers.yml").exists()
+
+
 def discover(paths: Iterable[Path], from_file: Path | None = None) -> list[Path]:
     """The app folders named, one level into folders that are not apps themselves."""
     named = list(paths)
@@ -62,11 +66,11 @@ def discover(paths: Iterable[Path], from_file: Path | None = None) -> list[Path]
     for path in named:
         if not path.is_dir():
             raise UsageError(f"{path}: no such folder")
-        if (path / "microapp.yaml").exists() or (path / ".copier-answers.yml").exists():
+        if _is_app(path):
             found.append(path)
             continue
-        children = sorted(child for child in path.iterdir() if child.is_dir() and (
-            (child / "microapp.yaml").exists() or (child / ".copier-answers.yml").exists()))
+        children = sorted(child for child in path.iterdir()
+                          if child.is_dir() and _is_app(child))
         if not children:
             raise UsageError(f"{path}: no microapp.yaml here or in its folders")
         found += children

@@ -414,10 +414,14 @@ class GenerationReport:
     by_llm: int = 0
 
 
+def _failure_line(output: str, test_name: str) -> re.Match[str] | None:
+    """pytest's summary line for a failed test (-rfE), with its reason when shown."""
+    return re.search(rf"^(?:FAILED|ERROR) \S*::{re.escape(test_name)}\b(?: - (?P<why>.*))?$",
+                     output, re.MULTILINE)
+
+
 def _failure_reason(output: str, test_name: str) -> str:
-    pattern = re.compile(rf"^(?:FAILED|ERROR) \S*::{re.escape(test_name)}\b(?: - (?P<why>.*))?$",
-                         re.MULTILINE)
-    match = pattern.search(output)
+    match = _failure_line(output, test_name)
     why = match["why"] if match and match["why"] else "the generated test failed"
     return why.strip()[:160]
 
@@ -515,9 +519,7 @@ def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
             settled += pending
             break
         names = {_test_name(t) for t in pending}
-        failing = {name for name in names
-                   if re.search(rf"^(?:FAILED|ERROR) \S*::{re.escape(name)}\b", output,
-                                re.MULTILINE)}
+        failing = {name for name in names if _failure_line(output, name)}
         if not failing:  # the file itself is broken (an import error, say): nothing is kept
             report.failed += [(f"{test_file}::{n}", output[-3000:]) for n in sorted(names)]
             pending = []

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scaffold import yamlio
-from scaffold.errors import MicrogateError, UnsafeTemplateError, UsageError
+from scaffold.errors import EXIT_CONFLICTS, MicrogateError, UnsafeTemplateError, UsageError
 from scaffold.findings import Finding
 from scaffold.gitops import git
 
 ANSWERS_FILE = ".copier-answers.yml"
-EXIT_CONFLICTS = 5
 # Checks cheap enough to run before and after every update (no scanners).
 POLICY_CHECKS = ("manifest", "test-presence", "pins", "cost", "prompts")
 CONFLICT_MARKER = b"<<<<<<< "
