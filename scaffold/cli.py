@@ -396,6 +396,47 @@ def _cmd_fleet_update(args: argparse.Namespace) -> int:
     return EXIT_CONFLICTS if fleet.by_status("conflicts") else 0
 
 
+def _add_template(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "template", help="for platform teams: the template in other scaffolders' formats")
+    actions = parser.add_subparsers(dest="template_action", required=True, parser_class=_Parser)
+    export = actions.add_parser(
+        "export", help="write the copier template as a cookiecutter template, or as a "
+        "Backstage Software Template")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("--cookiecutter", type=Path, metavar="DIR",
+                        help="write a cookiecutter template into DIR (new or empty)")
+    target.add_argument("--backstage", type=Path, metavar="DIR",
+                        help="write template.yaml and its cookiecutter skeleton/ into DIR")
+    export.add_argument("--template", help="the copier template: a git URL or folder "
+                        "(default: microgate's own)")
+    export.add_argument("--vcs-ref", help="the template release to export (default: newest)")
+    export.add_argument("--owner", default="group:default/platform",
+                        help="the Backstage template's owner (an entity reference)")
+    export.add_argument("--hooks-repo", help="the hook suite the apps' pre-commit config uses")
+    export.add_argument("--hooks-rev", help="the hook suite's release")
+    export.set_defaults(func=_cmd_template_export)
+
+
+def _cmd_template_export(args: argparse.Namespace) -> int:
+    from scaffold.export import export_backstage, export_cookiecutter
+
+    common = {"template": args.template, "vcs_ref": args.vcs_ref,
+              "hooks_repo": args.hooks_repo, "hooks_rev": args.hooks_rev}
+    if args.cookiecutter:
+        result = export_cookiecutter(args.cookiecutter, **common)
+        usage = f"cookiecutter {result.path}"
+    else:
+        result = export_backstage(args.backstage, owner=args.owner, **common)
+        usage = f"register {result.path / 'template.yaml'} in Backstage's catalog"
+    release = f" at {result.commit}" if result.commit else ""
+    print(f"Wrote {result.path}: {result.files} files of the template{release} "
+          f"({result.held} with conditional names). Use it: {usage}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
 def _add_cost(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "cost", help="estimate the app's monthly cloud cost from its Terraform (offline)"
@@ -808,6 +849,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_new(subparsers)
     _add_update(subparsers)
     _add_fleet(subparsers)
+    _add_template(subparsers)
     _add_lock(subparsers)
     _add_check(subparsers)
     _add_cost(subparsers)

@@ -74,6 +74,26 @@ def resolve_template(template: str | None) -> tuple[str, bool]:
     return str(path), path == bundled_template().resolve()
 
 
+def policy_values(
+    tier: int,
+    policy: TierPolicy,
+    *,
+    hooks_repo: str | None = None,
+    hooks_rev: str | None = None,
+) -> dict[str, Any]:
+    """What the template renders beside the answers, from the platform's policies."""
+    rule = policy.rule(tier)
+    return {
+        "tier_caps": {
+            **rule.compute.model_dump(),
+            "max_monthly_budget_usd": rule.max_monthly_budget_usd,
+        },
+        "hooks_repo": hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or DEFAULT_HOOKS_REPO,
+        "hooks_rev": hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or f"v{__version__}",
+        "microgate_version": __version__,
+    }
+
+
 def template_data(
     manifest: Manifest,
     policy: TierPolicy,
@@ -84,16 +104,7 @@ def template_data(
     """The answers copier renders with: the manifest plus values from the policies."""
     data = manifest.model_dump(mode="json", exclude={"schema_version", "template_version"})
     data["approver"] = data.get("approver") or ""
-    rule = policy.rule(manifest.tier)
-    data["tier_caps"] = {
-        **rule.compute.model_dump(),
-        "max_monthly_budget_usd": rule.max_monthly_budget_usd,
-    }
-    data["hooks_repo"] = (
-        hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or DEFAULT_HOOKS_REPO
-    )
-    data["hooks_rev"] = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or f"v{__version__}"
-    data["microgate_version"] = __version__
+    data.update(policy_values(manifest.tier, policy, hooks_repo=hooks_repo, hooks_rev=hooks_rev))
     return data
 
 
