@@ -24,22 +24,22 @@ class Resource:
 def parse_file(path: Path) -> dict[str, Any]:
     """Parse one ``.tf`` file into plain Python values (strings without HCL quotes)."""
     try:
-        stat = path.stat()
+        data = path.read_bytes()
     except OSError as exc:
         raise MicrogateError(f"{path}: cannot read: {exc.strerror}") from None
-    return _parse_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
+    return _parse_cached(path, data)
 
 
+# Keyed by content, not mtime: `microgate update` rewrites every file, mostly unchanged,
+# and parses the old ones while copier works.
 @lru_cache(maxsize=256)
-def _parse_cached(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+def _parse_cached(path: Path, data: bytes) -> dict[str, Any]:
     import hcl2
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise MicrogateError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise MicrogateError(f"{path}: cannot read: {exc.strerror}") from None
     try:
         parsed: dict[str, Any] = _loads(hcl2, text)
     except Exception as exc:  # python-hcl2 raises lark's many error types

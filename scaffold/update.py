@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scaffold import yamlio
+from scaffold.checks import CheckSpec
 from scaffold.errors import EXIT_CONFLICTS, MicrogateError, UnsafeTemplateError, UsageError
 from scaffold.findings import Finding
 from scaffold.gitops import git
 
 ANSWERS_FILE = ".copier-answers.yml"
+MANIFEST = "microapp.yaml"
 # Checks cheap enough to run before and after every update (no scanners).
 POLICY_CHECKS = ("manifest", "test-presence", "pins", "cost", "prompts")
 CONFLICT_MARKER = b"<<<<<<< "
@@ -243,23 +245,6 @@ def _version(answers: dict[str, Any]) -> str:
     return str(answers.get("_commit") or "unknown")
 
 
-def _warm_up_checks() -> None:
-    """Import the checks' libraries (pydantic, python-hcl2's parser, jsonschema) while
-    copier waits on git, so that the checks after the merge start at once."""
-    try:
-        import hcl2
-
-        import scaffold.checks.cost  # noqa: F401
-        import scaffold.checks.manifest  # noqa: F401
-        import scaffold.checks.prompts  # noqa: F401
-        import scaffold.checks.testpresence  # noqa: F401
-        from scaffold.terraform import _loads
-
-        _loads(hcl2, 'variable "x" {\n  default = 1\n}\n')
-    except Exception:  # noqa: BLE001, S110 - a warm-up only; the checks report for real
-        pass
-
-
 def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
     options = options or UpdateOptions()
     repo = repo.resolve()
@@ -291,16 +276,7 @@ def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,
            report: UpdateReport) -> None:
     from scaffold.checks import spec
 
-    if options.check:
-        import threading
-
-        warm_up = threading.Thread(target=_warm_up_checks, daemon=True)
-        warm_up.start()
-    try:
-        run_copier_update(repo, data, options)
-    finally:
-        if options.check:
-            warm_up.join()
+    run_copier_update(repo, data, options)
     report.to_version = _version(read_answers(repo))
     _collect(repo, report)
     changed = report.updated or report.added or report.deleted
@@ -314,10 +290,33 @@ def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,
         # Only the checks the changed files concern; the last commit is checked only when
         # something fails now, to tell new failures from old ones.
         names = report.updated + report.added + report.deleted + report.conflicts
-        checks = [name for name in POLICY_CHECKS if any(spec(name).wants(n) for n in names)]
+        fields = _changed_manifest_fields(repo) if MANIFEST in names else set()
+        checks = [name for name in POLICY_CHECKS
+                  if any(_concerns(spec(name), n, fields) for n in names)]
         after = policy_findings(repo, checks)
         if after:
             report.new_failures = sorted(after - findings_at_head(repo, checks))
+
+
+def _changed_manifest_fields(repo: Path) -> set[str]:
+    """The top-level fields of microapp.yaml the update changed (all, when unreadable)."""
+    everything = {"*"}
+    try:
+        before = yamlio.load(git(repo, "show", f"HEAD:{MANIFEST}"))
+        after = yamlio.load((repo / MANIFEST).read_text(encoding="utf-8"))
+    except (MicrogateError, OSError, ValueError, UnicodeDecodeError):
+        return everything
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return everything
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+
+
+def _concerns(check: CheckSpec, name: str, manifest_fields: set[str]) -> bool:
+    if not check.wants(name):
+        return False
+    if name != MANIFEST or check.manifest_fields is None or "*" in manifest_fields:
+        return True
+    return bool(manifest_fields & set(check.manifest_fields))
 
 
 def exit_code(report: UpdateReport) -> int:

@@ -20,6 +20,9 @@ class CheckSpec:
     files: str
     always_run: bool = False
     title: str = ""
+    # The microapp.yaml fields the check reads, when not all of them: a change to other
+    # fields cannot change its result.
+    manifest_fields: tuple[str, ...] | None = None
 
     @property
     def hook_id(self) -> str:
@@ -54,7 +57,8 @@ CHECKS: tuple[CheckSpec, ...] = (
               title="the Terraform passes checkov and the platform's policies"),
     CheckSpec("cost", "scaffold.checks.cost",
               r"\.tf$|(^|/)terraform\.tfvars$|^microapp\.yaml$",
-              title="the estimated monthly cost is within the budget"),
+              title="the estimated monthly cost is within the budget",
+              manifest_fields=("monthly_budget_usd", "traffic", "region")),
     CheckSpec("sast", "scaffold.checks.sast", r"\.py$",
               title="no risky code (eval, shell=True, SQL by string formatting...)"),
     CheckSpec("prompts", "scaffold.checks.prompts", r"^prompts/",

@@ -155,3 +155,29 @@ def test_manifest_migrate_rewrites_only_what_changed(manifest: str, expected: st
     from scaffold.manifest import migrate_manifest_text
 
     assert migrate_manifest_text(manifest, 2) == expected
+
+
+@pytest.mark.parametrize(("path", "fields", "concerned"), [
+    ("microapp.yaml", {"template_version"}, False),
+    ("microapp.yaml", {"template_version", "monthly_budget_usd"}, True),
+    ("microapp.yaml", {"*"}, True),
+    ("infra/lambda.tf", set(), True),
+    ("scripts/healthcheck.sh", set(), False),
+])
+def test_the_cost_check_reruns_only_when_its_inputs_changed(
+        path: str, fields: set[str], concerned: bool) -> None:
+    from scaffold.checks import spec
+    from scaffold.update import _concerns
+
+    assert _concerns(spec("cost"), path, fields) is concerned
+    assert _concerns(spec("manifest"), "microapp.yaml", fields) is True
+
+
+def test_the_changed_manifest_fields_are_read_from_git(app: Path) -> None:
+    from scaffold.update import _changed_manifest_fields
+
+    assert _changed_manifest_fields(app) == set()
+    edit(app, "microapp.yaml", "traffic: low", "traffic: high")
+    assert _changed_manifest_fields(app) == {"traffic"}
+    (app / "microapp.yaml").write_text("<<<<<<< broken\n: [\n")
+    assert _changed_manifest_fields(app) == {"*"}
