@@ -16,7 +16,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a wrong argument is a one-line UsageError like every other."""
 
     def error(self, message: str) -> Any:
-        raise UsageError(f"{message} (see 'microgate {self.prog.split()[-1]} --help')")
+        command = " ".join(self.prog.split()[1:])
+        raise UsageError(f"{message} (see 'microgate {command} --help')".replace("  ", " "))
 
 
 def _add_folder_argument(parser: argparse.ArgumentParser) -> None:

@@ -167,6 +167,9 @@ def test_export_refuses_what_it_cannot_do(template: Path, exported: Path,
     assert busy.returncode == 2
     assert busy.stderr.strip() == (
         f"microgate: {exported} is not empty; choose a new or empty folder")
+    no_target = microgate("template", "export")
+    assert no_target.returncode == 2
+    assert no_target.stderr.strip().endswith("(see 'microgate template export --help')")
     no_release = microgate("template", "export", "--cookiecutter", str(tmp_path / "a"),
                            "--template", str(template), "--vcs-ref", "v9.9.9")
     assert no_release.returncode == 2
