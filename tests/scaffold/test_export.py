@@ -279,3 +279,32 @@ def test_backstage_values_through_fetch_cookiecutter_make_the_copier_repo(
     assert result.returncode == 0, result.output
     by_copier = copier_app(template, tmp_path / "copier" / values["name"], values, "v1.0.0")
     assert_same_repo(by_copier, tmp_path / "out" / values["name"])
+
+
+def test_a_person_answers_cookiecutters_prompts_in_a_real_terminal(
+        exported: Path, tmp_path: Path) -> None:
+    import pexpect
+
+    replies = {"called?": "demo-app", "Who will use it?": "3",
+               "approves it": "cto@example.com", "sensitive data": "3",
+               "other systems": '{"crm": {"kind": "api", "access": "read"}}'}
+    child = pexpect.spawn(sys.executable, ["-m", "cookiecutter", str(exported), "-o",
+                                           str(tmp_path)],
+                          env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"},
+                          encoding="utf-8", timeout=60, dimensions=(40, 200))
+    seen: list[str] = []
+    while child.expect([r": $", pexpect.EOF]) == 0:
+        prompt = re.sub(r"\x1b\[[0-9;]*m", "", child.before)
+        seen.append(prompt)
+        child.sendline(next((reply for key, reply in replies.items() if key in prompt), ""))
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert any("What should the app be called? (my-micro-app)" in p for p in seen)
+    assert any("3 - The whole organisation or customers (tier 2" in p for p in seen)
+    manifest = yaml.safe_load((tmp_path / "demo-app" / "microapp.yaml").read_text())
+    assert (manifest["tier"], manifest["approver"], manifest["data_sensitivity"]) == (
+        2, "cto@example.com", "confidential")
+    assert manifest["connectors"] == [{"name": "crm", "kind": "api", "access": "read"}]
+    recorded = yaml.safe_load((tmp_path / "demo-app" / ".copier-answers.yml").read_text())
+    assert recorded["approver"] == "cto@example.com"
+    assert recorded["tier"] == 2
