@@ -40,7 +40,7 @@ from scaffold.formschema import (
 )
 from scaffold.gitops import git
 from scaffold.policy import TierPolicy, default_policy
-from scaffold.render import policy_values, resolve_template
+from scaffold.render import policy_values, resolve_template, scratch_beside
 
 PROJECT_DIR = "{{cookiecutter.name}}"
 HOLDING_DIR = ".microgate-export"
@@ -475,24 +475,11 @@ def export_cookiecutter(dest: Path, *, template: str | None = None,
     """Write a cookiecutter template equivalent to the copier one into ``dest``."""
     dest = _fresh_destination(dest)
     policy = policy or default_policy()
-    with open_template(template, vcs_ref) as source, _scratch_beside(dest) as work:
+    with open_template(template, vcs_ref) as source, scratch_beside(dest, "export") as work:
         result = _write_cookiecutter(source, work, policy, hooks_repo, hooks_rev)
         _move_into_place(work, dest)
         result.path = dest
         return result
-
-
-@contextmanager
-def _scratch_beside(dest: Path) -> Iterator[Path]:
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".microgate-export-", dir=dest.parent))
-    except OSError as exc:
-        raise MicrogateError(f"cannot write in {dest.parent}: {exc.strerror}") from None
-    try:
-        yield scratch
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _move_into_place(work: Path, dest: Path) -> None:
@@ -654,7 +641,7 @@ def export_backstage(dest: Path, *, template: str | None = None, vcs_ref: str | 
     export as its ``skeleton/``, for the ``fetch:cookiecutter`` action."""
     dest = _fresh_destination(dest)
     policy = policy or default_policy()
-    with open_template(template, vcs_ref) as source, _scratch_beside(dest) as work:
+    with open_template(template, vcs_ref) as source, scratch_beside(dest, "export") as work:
         (work / "skeleton").mkdir()
         result = _write_cookiecutter(source, work / "skeleton", policy, hooks_repo, hooks_rev)
         context = json.loads((work / "skeleton" / "cookiecutter.json").read_text("utf-8"))

@@ -11,6 +11,8 @@ import filecmp
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,6 +166,21 @@ def check_cost_fits(repo: Path, manifest: Manifest, policy: TierPolicy) -> None:
             )
 
 
+@contextmanager
+def scratch_beside(dest: Path, purpose: str) -> Iterator[Path]:
+    """A scratch folder on ``dest``'s file system (so the result moves into place with
+    a rename), removed afterwards whatever happens."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".microgate-{purpose}-", dir=dest.parent))
+    except OSError as exc:
+        raise MicrogateError(f"cannot write in {dest.parent}: {exc.strerror}") from None
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _merge_into(source: Path, dest: Path, backup_root: Path, replaced: list[str]) -> None:
     """Move ``source``'s tree into the existing ``dest``; back up what it replaces."""
     for entry in sorted(source.iterdir()):
@@ -206,12 +223,7 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
     data = template_data(
         manifest, policy, hooks_repo=options.hooks_repo, hooks_rev=options.hooks_rev
     )
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        scratch_root = Path(tempfile.mkdtemp(prefix=".microgate-new-", dir=dest.parent))
-    except OSError as exc:
-        raise MicrogateError(f"cannot write in {dest.parent}: {exc.strerror}") from None
-    try:
+    with scratch_beside(dest, "new") as scratch_root:
         work = scratch_root / dest.name
         render(source, work, data, vcs_ref=options.vcs_ref, unsafe=options.trust or is_bundled)
         check_cost_fits(work, manifest, policy)
@@ -246,5 +258,3 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
         else:
             os.replace(work, dest)
         return result
-    finally:
-        shutil.rmtree(scratch_root, ignore_errors=True)
