@@ -164,10 +164,9 @@ def _coerce(expression: str, schema: dict[str, Any]) -> str:
         return f"({expression} | float(none))"
     properties = schema.get("properties", {})
     if kind == "object" and properties:
-        parts = ", ".join(
-            f"{key}={_coerce(f'{expression}.{key}', sub)}" for key, sub in properties.items()
-            if _coerce(f"{expression}.{key}", sub) != f"{expression}.{key}"
-        )
+        coerced = {key: _coerce(f"{expression}.{key}", sub) for key, sub in properties.items()}
+        parts = ", ".join(f"{key}={value}" for key, value in coerced.items()
+                          if value != f"{expression}.{key}")
         if parts:
             return f"(dict({expression}, {parts}) if {expression} is mapping else {expression})"
     return expression
@@ -287,12 +286,6 @@ def _choice_labels(policy: TierPolicy) -> dict[str, dict[str, str]]:
     }
 
 
-def _excluded(relative: str, patterns: tuple[str, ...]) -> bool:
-    import pathspec
-
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns).match_file(relative)
-
-
 def _used_names(text: str, where: str, known: set[str]) -> set[str]:
     """The template variables ``text`` uses; refuses copier-only names and filters."""
     from jinja2 import Environment, TemplateSyntaxError, meta, nodes
@@ -314,10 +307,6 @@ def _used_names(text: str, where: str, known: set[str]) -> set[str]:
         raise MicrogateError(f"{where}: uses {', '.join(foreign)}, which cookiecutter "
                              "cannot provide")
     return used & known
-
-
-def _python_string(text: str) -> str:
-    return json.dumps(text)
 
 
 def _hook_source(plan: ExportPlan, stage: str, placed: dict[str, str],
@@ -345,7 +334,7 @@ def _hook_source(plan: ExportPlan, stage: str, placed: dict[str, str],
         + plan.header(hooks=True) + captured + "\n{% raw %}" + module + "{% endraw %}\n"
         f"EXPORT = json.loads({dynamic})\n"
         "{% raw %}"
-        f"EXPORT.update(json.loads({_python_string(json.dumps(static, sort_keys=True))}))\n"
+        f"EXPORT.update(json.loads({json.dumps(json.dumps(static, sort_keys=True))}))\n"
         "{% endraw %}\n"
         'if __name__ == "__main__":\n'
         f'    sys.exit(run("{stage}", EXPORT))\n'
@@ -385,8 +374,11 @@ def _write_cookiecutter(template: CopierTemplate, work: Path, policy: TierPolicy
     content = template.content_dir
     if not content.is_dir():
         raise MicrogateError(f"the template's _subdirectory {content} is missing")
-    exclude = tuple(config.get("_exclude") or
-                    (DEFAULT_EXCLUDE if content == template.root else ()))
+    import pathspec
+
+    excluded = pathspec.PathSpec.from_lines(
+        "gitwildmatch",
+        config.get("_exclude") or (DEFAULT_EXCLUDE if content == template.root else ()))
     project = work / PROJECT_DIR
     project.mkdir(parents=True)
     copy_only: list[str] = []
@@ -395,7 +387,7 @@ def _write_cookiecutter(template: CopierTemplate, work: Path, policy: TierPolicy
     files = 0
     for source in sorted(p for p in content.rglob("*") if p.is_file() or p.is_symlink()):
         relative = source.relative_to(content).as_posix()
-        if _excluded(relative, exclude):
+        if excluded.match_file(relative):
             continue
         is_template = not template.suffix or relative.endswith(template.suffix)
         path_template = relative[: -len(template.suffix)] if is_template and template.suffix \
