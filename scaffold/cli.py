@@ -229,7 +229,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from scaffold.checks import CHECKS
     from scaffold.checks.runner import run_all
     from scaffold.findings import exit_code
-    from scaffold.gitops import staged_files
+    from scaffold.gitops import staged_files, staged_tree
+    from scaffold.redact import redact
     from scaffold.report import as_json, as_sarif, as_text
 
     repo = _folder(args.repo).resolve()
@@ -237,21 +238,33 @@ def _cmd_check(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.only) - known)
     if unknown:
         raise UsageError(f"unknown check {', '.join(unknown)} (checks: {', '.join(sorted(known))})")
+    if args.output and not args.output.parent.is_dir():
+        raise UsageError(f"{args.output}: no such folder {args.output.parent}; create it first")
     if args.all_files:
-        files = None
+        results = run_all(repo, None, args.only)
     elif args.paths:
-        files = [Path(p).as_posix() for p in args.paths]
+        results = run_all(repo, [Path(p).as_posix() for p in args.paths], args.only)
     else:
-        files = staged_files(repo)
-    results = run_all(repo, files, args.only)
+        staged = staged_files(repo)
+        with staged_tree(repo, staged) as tree:
+            results = run_all(tree, staged, args.only)
     _record_last_check(repo, results, all_files=args.all_files and not args.only)
     render = {"text": as_text, "json": as_json, "sarif": as_sarif}[args.format]
     text = render(results)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        _write_report(args.output, redact(text))
     else:
         sys.stdout.write(text)
     return exit_code([f for r in results.values() for f in r.findings])
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder; name a file for the report") from None
+    except OSError as exc:
+        raise MicrogateError(f"{path}: cannot write it: {exc.strerror}") from None
 
 
 def _record_last_check(repo: Path, results: dict[str, Any], *, all_files: bool) -> None:
@@ -368,7 +381,7 @@ def _cmd_fleet_workflow(args: argparse.Namespace) -> int:
     text = text.replace("__MICROGATE_VERSION__", __version__)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        _write_report(args.output, text)
         print(f"Wrote {args.output}; list the apps in repos.txt and add the FLEET_TOKEN secret")
     else:
         sys.stdout.write(text)
@@ -416,13 +429,15 @@ def _add_template(subparsers: Any) -> None:
                         help="the Backstage template's owner (an entity reference)")
     export.add_argument("--hooks-repo", help="the hook suite the apps' pre-commit config uses")
     export.add_argument("--hooks-rev", help="the hook suite's release")
+    export.add_argument("--trust", action="store_true",
+                        help="export a template that loads Jinja extensions (they run code)")
     export.set_defaults(func=_cmd_template_export)
 
 
 def _cmd_template_export(args: argparse.Namespace) -> int:
     from scaffold.export import export_backstage, export_cookiecutter
 
-    common = {"template": args.template, "vcs_ref": args.vcs_ref,
+    common = {"template": args.template, "vcs_ref": args.vcs_ref, "trust": args.trust,
               "hooks_repo": args.hooks_repo, "hooks_rev": args.hooks_rev}
     if args.cookiecutter:
         result = export_cookiecutter(args.cookiecutter, **common)
@@ -542,6 +557,10 @@ def _add_tests(subparsers: Any) -> None:
         help="what to do with a generated test that fails: ask (the default at a terminal), "
         "keep it as xfail with the reason, regenerate it (LLM only), or drop it (the "
         "default otherwise)")
+    generate.add_argument(
+        "--unsandboxed", action="store_true",
+        help="run an LLM's tests even where no sandbox (bubblewrap) works; without it they "
+        "are written for review and not run there")
     generate.set_defaults(func=_cmd_tests_generate)
 
 
@@ -577,7 +596,8 @@ def _cmd_tests_generate(args: argparse.Namespace) -> int:
     if llm is not None:
         print(f"Asking {llm.client.settings.model} at {llm.client.settings.base_url} "
               f"(prompt {llm.prompt.name} v{llm.prompt.version})")
-    report = generate(repo, paths or None, llm=llm, on_failure=_failure_chooser(args.on_failure))
+    report = generate(repo, paths or None, llm=llm, on_failure=_failure_chooser(args.on_failure),
+                      run_unsandboxed=args.unsandboxed)
     return _print_generation(report, args.check)
 
 
@@ -594,10 +614,13 @@ def _print_generation(report: Any, check: bool) -> int:
     for test, output in report.failed:
         last = [line for line in output.splitlines() if line.strip()][-1:] or [""]
         print(f"dropped {test}: it failed ({last[0].strip()})")
+    for test_file, name in report.unrun:
+        print(f"wrote {test_file}::{name} for review, not run: no sandbox here (install "
+              "bubblewrap, or pass --unsandboxed once you have read it)")
     for name in report.skipped:
         print(f"no test written for {name}: add a docstring example (>>> call, then the "
               "expected result) and run this again")
-    left = report.skipped or report.failed or report.xfailed
+    left = report.skipped or report.failed or report.xfailed or report.unrun
     if not report.written and not left and not report.rejected:
         print("every public function and class already has a test")
     return 1 if check and (left or report.rejected) else 0
@@ -834,7 +857,7 @@ def _cmd_manifest_schema(args: argparse.Namespace) -> int:
 
     text = json_schema_text()
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        _write_report(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policy_file
-from scaffold.terraform import Resource, parse_file, resources, variables
+from scaffold.terraform import Resource, parse_file, read_source, resources, tf_files, variables
 
 DISCLAIMER = ("An estimate from list prices ({region}, {date}) and the traffic in "
               "microapp.yaml; it leaves out free tiers, discounts, taxes, support plans and "
@@ -119,14 +119,14 @@ def load_infra(infra: Path) -> tuple[list[Resource], dict[str, Any]]:
     terraform.tfvars)."""
     found: list[Resource] = []
     values: dict[str, Any] = {}
-    for tf in sorted(infra.glob("*.tf")):
+    for tf in tf_files(infra)[0]:
         parsed = parse_file(tf)
-        found += resources(parsed, tf, tf.read_text(encoding="utf-8", errors="replace"))
+        found += resources(parsed, tf, read_source(tf))
         for name, body in variables(parsed).items():
             if isinstance(body, dict) and "default" in body:
                 values[name] = body["default"]
     tfvars = infra / "terraform.tfvars"
-    if tfvars.is_file():
+    if tfvars in tf_files(infra, "terraform.tfvars")[0]:
         values.update({k: v for k, v in parse_file(tfvars).items() if not k.startswith("__")})
     return found, values
 
@@ -144,6 +144,7 @@ def estimate(infra: Path, *, traffic: str, region: str) -> Estimate:
     assumptions = table["assumptions"]
     hours = float(table["hours_per_month"])
     found, values = load_infra(infra)
+    result.notes += tf_files(infra)[1]
     by_address = {f"{r.type}.{r.name}": r for r in found}
     services_tasks = 0.0
 

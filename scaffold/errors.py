@@ -62,21 +62,44 @@ def _crash_log_path() -> Path:
 
 
 def error_handler(func: Callable[[], int]) -> int:
-    """Run ``func`` and turn every failure into a message and an exit code."""
+    """Run ``func`` and turn every failure into a message and an exit code.
+
+    Everything it prints passes through the redaction layer: no secret a file holds
+    reaches the terminal, whichever message quotes it.
+    """
+    from scaffold.redact import redacting_output
+
+    with redacting_output():
+        return _handle_errors(func)
+
+
+def _handle_errors(func: Callable[[], int]) -> int:
     try:
         return func()
     except MicrogateError as exc:
         print(f"microgate: {exc.message}", file=sys.stderr)
         return exc.exit_code
+    except (RecursionError, MemoryError) as exc:
+        what = "too deeply nested" if isinstance(exc, RecursionError) else "too large"
+        print(f"microgate: the input is {what} to read safely; nothing was written",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        # The machine said no (a full disk, a read-only folder, a missing one): not a bug.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"microgate: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("microgate: cancelled; nothing was written.", file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last resort is a log, not a traceback
         import traceback
 
+        from scaffold.redact import redact
+
         log = _crash_log_path()
         try:
-            log.write_text(traceback.format_exc(), encoding="utf-8")
+            log.write_text(redact(traceback.format_exc()), encoding="utf-8")
             where = f" (details in {log}; please attach it to a bug report)"
         except OSError:
             where = ""

@@ -40,9 +40,13 @@ def quick_expiry_check(manifest: Path, tiers: Path,
     manifest alone. Raises ValueError when the files are not as expected, so that the
     caller falls back to the full check."""
     from scaffold import yamlio
+    from scaffold.safefiles import SkippedFile, read_text
 
-    text = manifest.read_text(encoding="utf-8")
-    data = yamlio.load(text)
+    try:
+        text = read_text(manifest.parent, manifest.name, max_bytes=1_000_000)
+    except SkippedFile as exc:
+        raise ValueError(str(exc)) from None
+    data = yamlio.load(text, unique_keys=True)
     policy = yamlio.load(tiers.read_text(encoding="utf-8"))
     expires, tier = data["expires"], data["tier"]
     if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from scaffold import cookiecutter_hook
-from scaffold.errors import MicrogateError, UsageError
+from scaffold.errors import MicrogateError, UnsafeTemplateError, UsageError
 from scaffold.formschema import (
     QUESTION_TITLES,
     expiry_windows,
@@ -286,6 +286,37 @@ def _choice_labels(policy: TierPolicy) -> dict[str, dict[str, str]]:
     }
 
 
+def _refuse_sandbox_escapes(tree: Any, where: str) -> None:
+    """Refuse what copier's sandboxed Jinja refuses at render time.
+
+    ``microgate new`` renders in copier's sandbox, where ``().__class__`` and
+    ``'{0.__init__}'.format`` stop with an error. cookiecutter renders with no sandbox, so
+    the export must refuse them up front: otherwise the exported template would run what
+    the copier template could not.
+    """
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
+
+    sandbox = SandboxedEnvironment()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Const)):
+        name: object = None
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value
+        elif isinstance(node, nodes.Const) and isinstance(node.value, str) and \
+                "__" in node.value:
+            name = node.value
+        if not isinstance(name, str):
+            continue
+        unsafe = name.startswith("_") or "__" in name or name in {"format", "format_map"} \
+            or not sandbox.is_safe_attribute(object(), name, None)
+        if unsafe:
+            raise UnsafeTemplateError(
+                f"{where}:{node.lineno}: reaches into {name!r}, which copier's sandbox "
+                "refuses; cookiecutter has none, so the template is not exported")
+
+
 def _used_names(text: str, where: str, known: set[str]) -> set[str]:
     """The template variables ``text`` uses; refuses copier-only names and filters."""
     from jinja2 import Environment, TemplateSyntaxError, meta, nodes
@@ -295,6 +326,7 @@ def _used_names(text: str, where: str, known: set[str]) -> set[str]:
         tree = env.parse(text)
     except TemplateSyntaxError as exc:
         raise MicrogateError(f"{where}:{exc.lineno}: not valid Jinja: {exc.message}") from None
+    _refuse_sandbox_escapes(tree, where)
     for node in tree.find_all((nodes.Filter, nodes.Test)):
         table = env.filters if isinstance(node, nodes.Filter) else env.tests
         if node.name not in table:
@@ -360,7 +392,8 @@ def _fresh_destination(dest: Path) -> Path:
 
 
 def _write_cookiecutter(template: CopierTemplate, work: Path, policy: TierPolicy,
-                        hooks_repo: str | None, hooks_rev: str | None) -> ExportResult:
+                        hooks_repo: str | None, hooks_rev: str | None,
+                        trust: bool = False) -> ExportResult:
     config = template.config
     if config.get("_tasks"):
         raise MicrogateError("the template runs _tasks after copying; cookiecutter cannot "
@@ -433,6 +466,10 @@ def _write_cookiecutter(template: CopierTemplate, work: Path, policy: TierPolicy
     if envops:
         context["_jinja2_env_vars"] = envops
     if config.get("_jinja_extensions"):
+        if not trust:
+            raise UnsafeTemplateError(
+                "the template loads Jinja extensions (_jinja_extensions), which run code: "
+                "if you trust it, export again with --trust")
         context["_extensions"] = list(config["_jinja_extensions"])
     (work / "cookiecutter.json").write_text(json.dumps(context, indent=2) + "\n",
                                             encoding="utf-8")
@@ -463,12 +500,12 @@ def _write_cookiecutter(template: CopierTemplate, work: Path, policy: TierPolicy
 def export_cookiecutter(dest: Path, *, template: str | None = None,
                         vcs_ref: str | None = None, policy: TierPolicy | None = None,
                         hooks_repo: str | None = None,
-                        hooks_rev: str | None = None) -> ExportResult:
+                        hooks_rev: str | None = None, trust: bool = False) -> ExportResult:
     """Write a cookiecutter template equivalent to the copier one into ``dest``."""
     dest = _fresh_destination(dest)
     policy = policy or default_policy()
     with open_template(template, vcs_ref) as source, scratch_beside(dest, "export") as work:
-        result = _write_cookiecutter(source, work, policy, hooks_repo, hooks_rev)
+        result = _write_cookiecutter(source, work, policy, hooks_repo, hooks_rev, trust)
         _move_into_place(work, dest)
         result.path = dest
         return result
@@ -628,14 +665,15 @@ def backstage_template(template: CopierTemplate, policy: TierPolicy, owner: str,
 def export_backstage(dest: Path, *, template: str | None = None, vcs_ref: str | None = None,
                      policy: TierPolicy | None = None, owner: str = "group:default/platform",
                      hooks_repo: str | None = None,
-                     hooks_rev: str | None = None) -> ExportResult:
+                     hooks_rev: str | None = None, trust: bool = False) -> ExportResult:
     """Write a Backstage Software Template: ``template.yaml`` and the cookiecutter
     export as its ``skeleton/``, for the ``fetch:cookiecutter`` action."""
     dest = _fresh_destination(dest)
     policy = policy or default_policy()
     with open_template(template, vcs_ref) as source, scratch_beside(dest, "export") as work:
         (work / "skeleton").mkdir()
-        result = _write_cookiecutter(source, work / "skeleton", policy, hooks_repo, hooks_rev)
+        result = _write_cookiecutter(source, work / "skeleton", policy, hooks_repo, hooks_rev,
+                                     trust)
         context = json.loads((work / "skeleton" / "cookiecutter.json").read_text("utf-8"))
         questions = [name for name in context if not name.startswith("_")]
         entity = backstage_template(source, policy, owner, questions)

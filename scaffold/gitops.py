@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scaffold.errors import MicrogateError
@@ -19,6 +22,7 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
             cwd=repo,
             capture_output=True,
             text=True,
+            errors="surrogateescape",  # file names need not be UTF-8
             timeout=GIT_TIMEOUT_SECONDS,
             env=env,
             check=False,
@@ -113,3 +117,22 @@ def staged_files(repo: Path) -> list[str]:
         )
     out = git(repo, "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z")
     return [n for n in out.split("\0") if n]
+
+
+@contextmanager
+def staged_tree(repo: Path, names: list[str]) -> Iterator[Path]:
+    """A folder whose files are what the next commit will hold.
+
+    When the staged files are the same in the worktree (as under pre-commit, which
+    stashes the rest), that is the repo itself. Otherwise git's index is written out to
+    a scratch folder, so that a secret staged and then edited away in the worktree is
+    still judged: the commit would carry it.
+    """
+    differing = git(repo, "diff", "--name-only", "-z", "--", *names).split("\0") if names \
+        else []
+    if not any(differing):
+        yield repo
+        return
+    with tempfile.TemporaryDirectory(prefix="microgate-staged-") as scratch:
+        git(repo, "checkout-index", "--all", "--force", f"--prefix={scratch}/")
+        yield Path(scratch)

@@ -18,7 +18,7 @@ from typing import Any
 from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policies_dir
-from scaffold.terraform import parse_file, resources
+from scaffold.terraform import parse_file, read_source, resources, scan_root, tf_files
 
 CHECKOV_TIMEOUT_SECONDS = 600
 INLINE_WILDCARD_ACTION = re.compile(
@@ -58,16 +58,18 @@ def start_checkov(folder: Path, checkov: Path) -> subprocess.Popen[str]:
     ]
     try:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, errors="replace", start_new_session=True)
     except OSError as exc:
         raise MicrogateError(f"checkov could not start: {exc.strerror}") from None
 
 
 def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFinding]:
+    """checkov's failed checks; ``folder`` is the one the user knows (paths are given
+    relative to it, whatever folder checkov was pointed at)."""
     try:
         stdout, stderr = process.communicate(timeout=CHECKOV_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        process.kill()
+        _kill_group(process)
         raise MicrogateError(f"checkov gave no answer in {CHECKOV_TIMEOUT_SECONDS} s") from None
     try:
         output: Any = json.loads(stdout)
@@ -88,6 +90,17 @@ def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFi
     return findings
 
 
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Stop checkov and every process it started (it leaves workers behind otherwise)."""
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        process.kill()
+    process.communicate()
+
+
 def checkov_importable() -> bool:
     """True in the pre-commit environment of microgate-iac, where checkov is installed."""
     import importlib.util
@@ -95,16 +108,16 @@ def checkov_importable() -> bool:
     return importlib.util.find_spec("checkov") is not None
 
 
-def run_checkov_in_process(folder: Path) -> list[IacFinding]:
+def run_checkov_in_process(folder: Path, root: Path | None = None) -> list[IacFinding]:
     """checkov's Terraform runner, called directly: it skips the start-up of checkov's
     other frameworks, and makes no network call (the platform integration is never set
-    up; a test runs it with sockets refused)."""
+    up; a test runs it with sockets refused). It scans ``root`` (default ``folder``)."""
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner
 
     report = Runner().run(
-        root_folder=str(folder),
+        root_folder=str(root or folder),
         external_checks_dir=[str(policies_dir() / "checkov")],
         runner_filter=RunnerFilter(framework=["terraform"],
                                    skip_checks=list(skipped_checks())),
@@ -129,8 +142,8 @@ def _actions_and_resources(statement: dict[str, Any]) -> tuple[list[str], list[s
 
 def wildcard_iam(folder: Path) -> list[IacFinding]:
     findings = []
-    for tf in sorted(folder.glob("*.tf")):
-        text = tf.read_text(encoding="utf-8", errors="replace")
+    for tf in tf_files(folder)[0]:
+        text = read_source(tf)
         parsed = parse_file(tf)
         for block in parsed.get("data", []):
             for name, body in block.get("aws_iam_policy_document", {}).items():
@@ -166,7 +179,7 @@ def wildcard_iam(folder: Path) -> list[IacFinding]:
 
 def missing_budget(folder: Path) -> list[IacFinding]:
     found = []
-    for tf in sorted(folder.glob("*.tf")):
+    for tf in tf_files(folder)[0]:
         found += resources(parse_file(tf), tf)
     if found and not any(r.type == "aws_budgets_budget" for r in found):
         return [IacFinding(folder, None, "MG_BUDGET",
@@ -178,6 +191,13 @@ def missing_budget(folder: Path) -> list[IacFinding]:
 def check_folder(folder: Path, checkov: Path | None) -> IacReport:
     """checkov in this process when it is installed here (the hook's environment), else
     its command from an environment of its own, working while our rules run."""
+    with scan_root(folder) as (root, notes):
+        report = _check_folder(folder, root, checkov)
+        report.notes[:0] = notes
+        return report
+
+
+def _check_folder(folder: Path, root: Path, checkov: Path | None) -> IacReport:
     report = IacReport()
     if checkov is None and checkov_importable():
         try:
@@ -185,16 +205,15 @@ def check_folder(folder: Path, checkov: Path | None) -> IacReport:
         except MicrogateError as exc:
             report.findings.append(IacFinding(folder, None, "MG_PARSE", exc.message))
             return report
-        report.findings += run_checkov_in_process(folder)
+        report.findings += run_checkov_in_process(folder, root)
         return report
-    process = start_checkov(folder, checkov) if checkov is not None else None
+    process = start_checkov(root, checkov) if checkov is not None else None
     try:
         report.findings += missing_budget(folder) + wildcard_iam(folder)
     except MicrogateError as exc:
         report.findings.append(IacFinding(folder, None, "MG_PARSE", exc.message))
         if process is not None:
-            process.kill()
-            process.communicate()
+            _kill_group(process)
         return report
     if process is not None:
         report.findings += checkov_findings(folder, process)

@@ -12,7 +12,9 @@ out, and are retried with exponential backoff on 429 and 5xx (honouring ``Retry-
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +32,8 @@ TIMEOUT_VARIABLE = "MICROGATE_LLM_TIMEOUT"
 DEFAULT_SEED = 1234
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 30.0
+MAX_TIMEOUT_SECONDS = 3600
+MAX_ANSWER_BYTES = 10_000_000
 
 
 class LLMError(MicrogateError):
@@ -64,8 +68,11 @@ class LLMSettings:
         try:
             timeout = float(timeout_text)
         except ValueError:
-            raise LLMError(f"{TIMEOUT_VARIABLE} must be a number of seconds, "
-                           f"got {timeout_text!r}") from None
+            timeout = math.nan
+        if not (0 < timeout <= MAX_TIMEOUT_SECONDS):  # also refuses nan and inf
+            raise LLMError(f"{TIMEOUT_VARIABLE} must be a number of seconds between 0 and "
+                           f"{MAX_TIMEOUT_SECONDS}, got {_printable(timeout_text)[:40]!r}"
+                           ) from None
         return cls(base_url=base_url.rstrip("/"), model=model,
                    key_variable=env.get(KEY_VARIABLE_VARIABLE, DEFAULT_KEY_VARIABLE),
                    timeout_seconds=timeout)
@@ -125,9 +132,12 @@ class ChatClient:
             http_request = urllib.request.Request(url, data=data, headers=self._headers(),
                                                   method="POST")
             try:
-                with urllib.request.urlopen(  # noqa: S310 - the URL scheme is checked
+                with _OPENER.open(  # noqa: S310 - the URL scheme is checked
                         http_request, timeout=self.settings.timeout_seconds) as response:
-                    payload = response.read()
+                    payload = response.read(MAX_ANSWER_BYTES + 1)
+                    if len(payload) > MAX_ANSWER_BYTES:
+                        raise LLMError(f"{where} sent an answer over "
+                                       f"{MAX_ANSWER_BYTES // 1_000_000} MB; not read")
             except urllib.error.HTTPError as exc:
                 status = exc.code
                 if status in RETRIED_STATUSES and attempt < self.settings.retries:
@@ -141,6 +151,10 @@ class ChatClient:
                     raise LLMError(f"{where} kept failing (HTTP {status}) after "
                                    f"{self.settings.retries + 1} attempts; try again later"
                                    ) from None
+                if 300 <= status < 400:
+                    raise LLMError(f"{where} redirected to another address (HTTP {status}); "
+                                   "the key is never sent on: set the endpoint's final "
+                                   "address") from None
                 raise LLMError(f"{where} answered HTTP {status}: {_error_detail(exc)}") from None
             except TimeoutError:
                 last_problem = f"no answer within {self.settings.timeout_seconds:g} s"
@@ -157,16 +171,41 @@ class ChatClient:
                         self._wait(attempt, None)
                         continue
                     raise LLMError(f"{where} gave {last_problem}") from None
-                raise LLMError(f"{where} is not reachable ({reason}); is it running?") from None
+                raise LLMError(f"{where} is not reachable ({_printable(str(reason))}); is it "
+                               "running?") from None
             except (ConnectionError, OSError) as exc:
-                raise LLMError(f"{where} is not reachable ({exc}); is it running?") from None
+                raise LLMError(f"{where} is not reachable ({_printable(str(exc))}); is it "
+                               "running?") from None
             return _answer_text(payload, where)
         raise LLMError(f"{where} kept failing ({last_problem})")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would carry the Authorization header to whatever host it names."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
+                                r"\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters: an endpoint's words never drive the terminal."""
+    return CONTROL_CHARACTERS.sub("", text)
+
+
 def _error_detail(exc: urllib.error.HTTPError) -> str:
+    return _printable(_raw_error_detail(exc))
+
+
+def _raw_error_detail(exc: urllib.error.HTTPError) -> str:
     try:
-        text = exc.read().decode("utf-8", "replace")
+        text = exc.read(64_000).decode("utf-8", "replace")
     except OSError:
         return exc.reason or "no detail"
     try:
@@ -187,7 +226,7 @@ def _answer_text(payload: bytes, where: str) -> str:
                        "(malformed JSON or missing choices[0].message.content)") from None
     if not isinstance(content, str):
         raise LLMError(f"{where} sent a chat completion without text content")
-    return content
+    return _printable(content)
 
 
 def configured_client() -> ChatClient | None:

@@ -24,7 +24,12 @@ MANIFEST_FILE = "microapp.yaml"
 SCHEMA_VERSION: Literal[1] = 1
 
 SLUG_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+# RFC 5322's characters for the local part, less '#' (a comment in CODEOWNERS); a domain
+# of letters, digits and hyphens. Nothing an answer brings can break the files it lands in.
+EMAIL_PATTERN = (r"^[A-Za-z0-9.!$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+# One line of text: no control characters (a newline would end a YAML or HCL string).
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=3, max_length=40)]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
@@ -45,6 +50,8 @@ FIELD_HINTS: dict[str, str] = {
     "monthly_budget_usd": "give a number of US dollars a month, like 50",
     "expires": "give a date as YYYY-MM-DD, like 2027-03-31",
     "tier": "0 = just me, 1 = my team, 2 = the whole organisation or customers",
+    "purpose": "write one line of plain text (no line breaks or control characters)",
+    "cost_center": "write one line of plain text (no line breaks or control characters)",
 }
 
 
@@ -85,9 +92,11 @@ class Manifest(BaseModel):
     )
     name: Slug = Field(description="The app's short name: lowercase letters, digits, hyphens.")
     owner: Email = Field(description="Email of the person accountable for the app.")
-    purpose: str = Field(min_length=3, max_length=500, description="What it does, for whom.")
+    purpose: str = Field(min_length=3, max_length=500, pattern=ONE_LINE_PATTERN,
+                         description="What it does, for whom.")
     cost_center: str = Field(
-        min_length=1, max_length=64, description="The cost centre that pays for the app."
+        min_length=1, max_length=64, pattern=ONE_LINE_PATTERN,
+        description="The cost centre that pays for the app."
     )
     tier: Tier = Field(description="0 personal, 1 team, 2 organisation.")
     approver: Email | None = Field(
@@ -164,9 +173,22 @@ def _loc_to_field(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+class _Shown(str):
+    """A value cut for a message: its repr is the cut text, marked."""
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + "...'"
+
+
+def _shortened(value: Any, limit: int = 60) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return _Shown(value[:limit])
+    return value
+
+
 def _plain_message(error: Any) -> str:
     kind = error["type"]
-    value = error.get("input")
+    value = _shortened(error.get("input"))
     ctx = error.get("ctx") or {}
     field = next((str(p) for p in reversed(error["loc"]) if isinstance(p, str)), "")
     hint = FIELD_HINTS.get(field)
@@ -239,9 +261,9 @@ class LoadedManifest:
 def parse_manifest_text(text: str) -> LoadedManifest:
     """Validate manifest text; structural problems come back with their lines."""
     try:
-        raw = yamlio.load(text)
-        node = yaml.compose(text)
-    except (yaml.YAMLError, yamlio.InvalidYaml) as exc:
+        raw = yamlio.load(text, unique_keys=True)
+        node = yaml.compose(text, Loader=yamlio.SafeLoader)
+    except (yaml.YAMLError, yamlio.InvalidYaml, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -257,15 +279,21 @@ def parse_manifest_text(text: str) -> LoadedManifest:
         return LoadedManifest(None, describe_validation_error(exc, lines), lines)
 
 
+MAX_MANIFEST_BYTES = 1_000_000
+
+
 def read_manifest(path: Path) -> LoadedManifest:
+    from scaffold.safefiles import SkippedFile, read_bytes
+
     try:
-        data = path.read_bytes()
+        data = read_bytes(path.parent, path.name, max_bytes=MAX_MANIFEST_BYTES,
+                          display=str(path))
     except FileNotFoundError:
         raise MicrogateError(
             f"{path}: no manifest here; run 'microgate new' to create a micro app"
         ) from None
-    except OSError as exc:
-        raise MicrogateError(f"{path}: cannot read the manifest: {exc.strerror}") from None
+    except SkippedFile as exc:
+        raise MicrogateError(f"{path}: cannot read the manifest: {exc.why}") from None
     if b"\0" in data[:8192]:
         raise MicrogateError(f"{path}: the manifest is a binary file, not YAML text")
     try:

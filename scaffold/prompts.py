@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from scaffold import yamlio
 from scaffold.errors import MicrogateError, UsageError
 from scaffold.findings import Finding
 from scaffold.llm import ChatRequest
@@ -101,17 +102,30 @@ def render(template: str, variables: dict[str, Any], where: str) -> str:
         raise PromptError(f"{where}: cannot fill the prompt: {exc}") from None
 
 
+MAX_PROMPT_FILE_BYTES = 2_000_000
+
+
 def read_text(path: Path, display: str) -> str:
+    from scaffold.safefiles import SkippedFile, read_bytes
+
     try:
-        data = path.read_bytes()
+        data = read_bytes(path.parent, path.name, max_bytes=MAX_PROMPT_FILE_BYTES,
+                          display=display)
     except FileNotFoundError:
         raise PromptError(f"{display}: no such file") from None
-    except OSError as exc:
-        raise PromptError(f"{display}: cannot read it ({exc.strerror})") from None
+    except SkippedFile as exc:
+        raise PromptError(str(exc)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise PromptError(f"{display}: not UTF-8 text") from None
+
+
+def _yaml_problem(exc: yamlio.InvalidYaml) -> str:
+    """Where and what, never the text around it (a snippet could quote a key)."""
+    mark = exc.problem_mark
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    return f"{where}{exc.problem or 'not YAML'}"
 
 
 def parse_prompt(repo: Path, relative: str) -> Prompt:
@@ -124,9 +138,10 @@ def parse_prompt(repo: Path, relative: str) -> Prompt:
         raise PromptError(f"{relative}: starts with front matter between '---' lines "
                           "(model, temperature, max_tokens)")
     try:
-        front = yaml.safe_load(front_match["yaml"]) or {}
-    except yaml.YAMLError as exc:
-        raise PromptError(f"{relative}: the front matter is not valid YAML ({exc})") from None
+        front = yamlio.load(front_match["yaml"]) or {}
+    except yamlio.InvalidYaml as exc:
+        raise PromptError(f"{relative}: the front matter is not valid YAML "
+                          f"({_yaml_problem(exc)})") from None
     if not isinstance(front, dict):
         raise PromptError(f"{relative}: the front matter must be a mapping")
     unknown = sorted(set(front) - {"model", "temperature", "max_tokens", "system",
@@ -162,9 +177,9 @@ def read_registry(repo: Path) -> dict[str, RegistryEntry]:
     if not path.is_file():
         return {}
     try:
-        document = yaml.safe_load(read_text(path, REGISTRY_FILE)) or {}
-    except yaml.YAMLError as exc:
-        raise PromptError(f"{REGISTRY_FILE}: not valid YAML ({exc})") from None
+        document = yamlio.load(read_text(path, REGISTRY_FILE)) or {}
+    except yamlio.InvalidYaml as exc:
+        raise PromptError(f"{REGISTRY_FILE}: not valid YAML ({_yaml_problem(exc)})") from None
     prompts = document.get("prompts", {}) if isinstance(document, dict) else None
     if not isinstance(prompts, dict):
         raise PromptError(f"{REGISTRY_FILE}: expected 'prompts:' mapping each prompt's name "

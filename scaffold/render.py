@@ -7,6 +7,7 @@ midway leaves nothing half-written.
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import os
 import shutil
@@ -68,6 +69,8 @@ def resolve_template(template: str | None) -> tuple[str, bool]:
         return str(bundled_template()), True
     if _is_url(template):
         return template, False
+    if template.startswith("file://"):
+        template = template[len("file://"):]
     path = Path(template).expanduser().resolve()
     if not path.is_dir():
         raise UsageError(f"template not found: {template} is not a folder")
@@ -142,7 +145,28 @@ def render(
             "if you trust it, run again with --trust"
         ) from None
     except (CopierError, TemplateError) as exc:
-        raise MicrogateError(f"the template could not be rendered: {exc}") from None
+        raise MicrogateError(f"the template could not be rendered: {one_line(exc)}") from None
+    except Exception as exc:
+        raise template_source_error(source, exc) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """The last meaningful line of an error from copier, git or plumbum."""
+    lines = [line.split("| ", 1)[-1].strip(" |") for line in str(exc).splitlines()]
+    lines = [line for line in lines if line]
+    useful = [line for line in lines if line.lower().startswith(("fatal:", "error:"))]
+    return (useful or lines or [type(exc).__name__])[-1].rstrip(".")[:300]
+
+
+def template_source_error(source: str, exc: Exception) -> MicrogateError:
+    """A failure to fetch or read the template as one plain line, or the exception itself
+    re-raised when it is a bug of ours."""
+    from plumbum.commands.processes import ProcessExecutionError
+
+    if isinstance(exc, ProcessExecutionError | ValueError | OSError):
+        return MicrogateError(f"cannot get the template {source}: {one_line(exc)}; check the "
+                              "address and the release (--vcs-ref)")
+    raise exc
 
 
 def check_cost_fits(repo: Path, manifest: Manifest, policy: TierPolicy) -> None:
@@ -185,7 +209,9 @@ def _merge_into(source: Path, dest: Path, backup_root: Path, replaced: list[str]
     """Move ``source``'s tree into the existing ``dest``; back up what it replaces."""
     for entry in sorted(source.iterdir()):
         target = dest / entry.name
-        if entry.is_dir() and not entry.is_symlink() and target.is_dir():
+        # Never through a link: --force writes inside the destination and nowhere else.
+        if entry.is_dir() and not entry.is_symlink() and target.is_dir() and \
+                not target.is_symlink():
             _merge_into(entry, target, backup_root / entry.name, replaced)
             continue
         if target.exists() or target.is_symlink():
@@ -220,6 +246,9 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
     dest = options.dest.expanduser().absolute()
     occupied = _check_destination(dest, options.force)
     source, is_bundled = resolve_template(options.template)
+    if options.vcs_ref and not _is_url(source) and not (Path(source) / ".git").exists():
+        raise UsageError(f"--vcs-ref {options.vcs_ref}: the template {source} is not a git "
+                         "repo, so it has no releases to choose from")
     data = template_data(
         manifest, policy, hooks_repo=options.hooks_repo, hooks_rev=options.hooks_rev
     )
@@ -250,11 +279,23 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
             )
             if options.install_hooks:
                 install_pre_commit(work)
-        if occupied or dest.is_dir():
+        if occupied:
             backup_root = dest / BACKUP_DIR
             _merge_into(work, dest, backup_root, result.replaced)
             if result.replaced:
                 result.backup_dir = backup_root
         else:
-            os.replace(work, dest)
+            _claim(work, dest)
         return result
+
+
+def _claim(work: Path, dest: Path) -> None:
+    """Move the finished repo into place in one step. rename() replaces only an empty
+    folder, so when another run got there first this one fails and writes nothing."""
+    try:
+        os.rename(work, dest)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+            raise UsageError(f"{dest} was filled by something else while the app was being "
+                             "made; nothing was written: choose another folder") from None
+        raise MicrogateError(f"cannot move the app into {dest}: {exc.strerror}") from None

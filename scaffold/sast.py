@@ -123,19 +123,42 @@ def _message(result: dict[str, Any]) -> str:
     return " ".join(message.split())
 
 
+def unscannable(repo: Path, name: str) -> str | None:
+    """Why ``name`` cannot be scanned; "" when it can, None when it is not Python at all."""
+    from scaffold.safefiles import SkippedFile, read_bytes
+
+    candidate = repo / name
+    if not name.endswith(".py") or candidate.is_symlink():
+        return None
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not UTF-8"
+    try:
+        data = read_bytes(repo, name, max_bytes=MAX_FILE_BYTES)
+    except FileNotFoundError:
+        return None
+    except SkippedFile as exc:
+        return exc.why
+    if b"\0" in data:
+        return "a binary file, not Python source"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 Python source (save it as UTF-8 to have it checked)"
+    return ""
+
+
 def scan(repo: Path, names: list[str]) -> SastReport:
     """Run every rule on the Python files ``names`` (relative to ``repo``)."""
     report = SastReport()
     targets = []
     for name in names:
-        candidate = repo / name
-        if not name.endswith(".py") or not candidate.is_file() or candidate.is_symlink():
-            continue
-        if candidate.stat().st_size > MAX_FILE_BYTES:
-            report.notes.append(f"{name}: skipped (larger than "
-                                f"{MAX_FILE_BYTES // 1_000_000} MB: not hand-written code)")
-            continue
-        targets.append(name)
+        note = unscannable(repo, name)
+        if note == "":
+            targets.append(name)
+        elif note:
+            report.notes.append(f"{name}: skipped ({note})")
     if not targets:
         return report
     engine = find_engine()
@@ -151,7 +174,8 @@ def scan(repo: Path, names: list[str]) -> SastReport:
                    "-targets", str(targets_file), "-timeout", "10", "-fast"]
         try:
             completed = subprocess.run(command, cwd=repo, capture_output=True, text=True,
-                                       timeout=ENGINE_TIMEOUT_SECONDS, check=False)
+                                       errors="replace", timeout=ENGINE_TIMEOUT_SECONDS,
+                                       check=False)
         except subprocess.TimeoutExpired:
             raise MicrogateError(
                 f"semgrep gave no answer in {ENGINE_TIMEOUT_SECONDS} s on {len(targets)} files"

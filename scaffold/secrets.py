@@ -36,6 +36,46 @@ PRAGMA = "# pragma: allowlist secret"
 BINARY_SNIFF_BYTES = 8192
 
 
+BINARY_NOTE = "binary, not scanned"
+
+
+def decode_text(data: bytes) -> str | None:
+    """The text of a file in any common encoding, or None for binary data.
+
+    UTF-16 and UTF-32 are read by their byte-order mark (or, for UTF-16 without one, by
+    its telltale zero bytes); other text that is not UTF-8 is read as Latin-1, which maps
+    every byte, so no secret hides behind an encoding. Data with zero bytes that is none
+    of these is binary.
+    """
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                       (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+                       (b"\xef\xbb\xbf", "utf-8")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec)
+            except UnicodeDecodeError:
+                break
+    head = data[:BINARY_SNIFF_BYTES]
+    if b"\0" in head:
+        even, odd = head[0::2], head[1::2]
+        for zeros, codec in ((odd, "utf-16-le"), (even, "utf-16-be")):
+            if len(zeros) > 8 and zeros.count(0) > 0.9 * len(zeros):
+                try:
+                    return data.decode(codec)
+                except UnicodeDecodeError:
+                    pass
+        # A few zero bytes in otherwise printable text (a pasted log, a padded config):
+        # still text. Mostly unprintable: binary.
+        printable = sum(32 <= byte < 127 or byte in (9, 10, 13) for byte in head)
+        if printable < 0.9 * len(head):
+            return None
+        data = data.replace(b"\0", b" ")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 @dataclass(frozen=True, order=True)
 class SecretFinding:
     path: str
@@ -283,24 +323,20 @@ class SecretScanner:
         """Findings in one file, or a note saying why it was skipped."""
         from detect_secrets.core.scan import _is_filtered_out
 
+        from scaffold.safefiles import SkippedFile, read_bytes
+
         if path.is_symlink():
             return [], f"{display}: skipped (a symbolic link; its target is checked on its own)"
         try:
-            size = path.stat().st_size
-            if size > self.policy.max_file_bytes:
-                return [], (f"{display}: skipped ({size / 1_000_000:.0f} MB is larger than the "
-                            f"{self.policy.max_file_bytes // 1_000_000} MB limit for text)")
-            data = path.read_bytes()
+            data = read_bytes(path.parent, path.name, max_bytes=self.policy.max_file_bytes,
+                              display=display)
         except FileNotFoundError:
             return [], None
-        except OSError as exc:
-            return [], f"{display}: skipped (cannot read it: {exc.strerror})"
-        if b"\0" in data[:BINARY_SNIFF_BYTES]:
-            return [], None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
+        except SkippedFile as exc:
+            return [], str(exc)
+        text = decode_text(data)
+        if text is None:
+            return [], f"{display}: {BINARY_NOTE}"
         # detect-secrets' filename filters test the file on disk: give them its real path.
         if _is_filtered_out(required_filter_parameters=["filename"], filename=str(path)):
             return [], None
@@ -336,10 +372,17 @@ def scan_paths(repo: Path, names: Iterable[str], scanner: SecretScanner | None =
     else:
         scanner = scanner or SecretScanner()
         results = [scanner.scan_file(repo / name, name) for name in names]
+    binary: list[str] = []
     for findings, note in results:
         report.findings.extend(findings)
-        if note:
+        if note and note.endswith(BINARY_NOTE):
+            binary.append(note.split(": ", 1)[0])
+        elif note:
             report.notes.append(note)
+    if binary:
+        report.notes.append(
+            f"{len(binary)} binary file{'s' if len(binary) > 1 else ''} not scanned for "
+            f"secrets ({', '.join(binary[:3])}{', ...' if len(binary) > 3 else ''})")
     report.files_scanned = len(names)
     return report
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import doctest
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -41,6 +40,10 @@ if TYPE_CHECKING:
 ALLOWED_IMPORTS = {"__future__", "pytest", "hypothesis", "math", "datetime", "decimal", "fractions",
                    "re", "string", "collections", "itertools", "functools", "typing"}
 FORBIDDEN_CALLS = {"open", "exec", "eval", "compile", "__import__", "input", "breakpoint"}
+# Names that reach everything else: a test never needs them, an escape always does.
+FORBIDDEN_NAMES = {"getattr", "setattr", "delattr", "vars", "globals", "locals", "dir",
+                   "__builtins__", "__import__", "__loader__", "__spec__", "type", "object",
+                   "memoryview", "exit", "quit", "help", "copyright", "credits", "license"}
 FORBIDDEN_MODULES = {"os", "sys", "subprocess", "socket", "shutil", "requests", "httpx",
                      "urllib", "pathlib", "pickle", "ctypes"}
 SIDE_EFFECTS = {"open", "print", "input", "exec", "eval"} | FORBIDDEN_MODULES | {
@@ -230,6 +233,13 @@ def validate(source: str, module: str) -> list[str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
                 node.value.id in FORBIDDEN_MODULES:
             problems.append(f"uses {node.value.id}.{node.attr}")
+        if isinstance(node, ast.Attribute) and node.attr.startswith("__"):
+            problems.append(f"reaches into {node.attr}")
+        if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
+            problems.append(f"uses {node.id}")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                "__" in node.value and re.search(r"__\w+__", node.value):
+            problems.append("names a dunder in a string")
     tests = [n for n in tree.body if isinstance(n, ast.FunctionDef)
              and n.name.startswith("test")]
     if not tests:
@@ -241,8 +251,7 @@ def validate(source: str, module: str) -> list[str]:
 def _decorated(test: Generated) -> str:
     if test.xfail_reason is None:
         return test.source
-    reason = test.xfail_reason.replace("\\", "\\\\").replace('"', "'")
-    return f'@pytest.mark.xfail(reason="{reason}", strict=True)\n{test.source}'
+    return f"@pytest.mark.xfail(reason={test.xfail_reason!r}, strict=True)\n{test.source}"
 
 
 def render_file(plan: ModulePlan, existing: str) -> str:
@@ -273,15 +282,27 @@ def _test_name(test: Generated) -> str:
     return match.group(1) if match else test.name
 
 
-def run_tests(repo: Path, test_file: str) -> tuple[bool, str]:
+TEST_TIMEOUT_SECONDS = 10.0
+RUN_TIMEOUT_SECONDS = 300.0
+
+
+def run_tests(repo: Path, test_file: str, *, sandboxed: bool) -> tuple[bool, str]:
+    """Run one test file; isolated when ``sandboxed`` (see scaffold/sandbox.py)."""
     import os
 
+    from scaffold import sandbox
+
+    command = [sys.executable, "-m", "pytest", "-q", "-rfE", "--color=no",
+               "-p", "no:cacheprovider", "-p", "scaffold.testtimeout",
+               f"--microgate-test-timeout={TEST_TIMEOUT_SECONDS:g}", test_file]
     # Wide, so that pytest's summary keeps each failure's reason on its FAILED line.
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", test_file],
-        cwd=repo, capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "COLUMNS": "400"})
-    return result.returncode == 0, result.stdout + result.stderr
+    env = {**os.environ, "COLUMNS": "400", "PYTHONDONTWRITEBYTECODE": "1"}
+    result = sandbox.run(command, repo, timeout=RUN_TIMEOUT_SECONDS, env=env,
+                         sandboxed=sandboxed)
+    if result.timed_out:
+        return False, (result.output + f"\nstopped: the tests ran longer than "
+                       f"{RUN_TIMEOUT_SECONDS:g} s")
+    return result.returncode == 0, result.output
 
 
 # The LLM path ------------------------------------------------------------------------
@@ -410,6 +431,7 @@ class GenerationReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (test id, output)
+    unrun: list[tuple[str, str]] = field(default_factory=list)  # (test file, test name)
     notes: list[str] = field(default_factory=list)
     by_llm: int = 0
 
@@ -454,18 +476,30 @@ def _llm_plan(repo: Path, module: SourceModule, missing: list[PublicName], test_
 
 
 def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | None = None,
-             on_failure: FailureChooser = drop_failing) -> GenerationReport:
+             on_failure: FailureChooser = drop_failing,
+             run_unsandboxed: bool = False) -> GenerationReport:
     """Write tests for every untested public name in ``paths`` (default: all sources).
 
     With ``llm``, the endpoint writes them; when it is down, or its answer is rejected,
     the deterministic generator does. Generated tests are run before they are kept; for
     each failing one ``on_failure`` decides: keep it as xfail, regenerate (LLM only), or
     drop it.
+
+    Tests run in the sandbox (scaffold/sandbox.py) where one works. Where none does, an
+    LLM's tests are written for review and not run, unless ``run_unsandboxed``.
     """
+    from scaffold import sandbox
     from scaffold.llm import LLMError
 
-    coverage = analyse(repo)
     report = GenerationReport()
+    runner = _Runner(sandbox.available(), run_unsandboxed)
+    if llm is not None and not runner.sandboxed:
+        report.notes.append(
+            "no sandbox (bubblewrap) works here, so the LLM's tests are written for review "
+            "and not run" if not run_unsandboxed else
+            "no sandbox (bubblewrap) works here: the LLM's tests ran unisolated, as asked")
+
+    coverage = analyse(repo)
     if paths and not any(m.path in paths for m in coverage.sources):
         raise MicrogateError(f"no source module among {', '.join(paths)}")
     for module, missing in coverage.untested():
@@ -487,7 +521,7 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
         if plan is None:
             plan = _deterministic_plan(repo, module, missing, test_file, report)
         _write_and_run(repo, plan, llm if plan.tests and plan.tests[0].kind == "llm" else None,
-                       missing, on_failure, report)
+                       missing, on_failure, report, runner)
     if llm is not None and not llm.sast_checked:
         report.notes.append("semgrep is not installed here, so the LLM's code was checked by "
                             "microgate's AST rules only (pip install 'microgate[sast]')")
@@ -497,24 +531,47 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
 MAX_REGENERATIONS = 2
 
 
+@dataclass(frozen=True)
+class _Runner:
+    sandboxed: bool
+    run_unsandboxed: bool
+
+    def may_run(self, plan: ModulePlan) -> bool:
+        """microgate's own tests always run; an LLM's only isolated, or when asked."""
+        by_llm = any(test.kind == "llm" for test in plan.tests)
+        return self.sandboxed or not by_llm or self.run_unsandboxed
+
+    def run(self, repo: Path, test_file: str) -> tuple[bool, str]:
+        return run_tests(repo, test_file, sandboxed=self.sandboxed)
+
+
 def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
                    missing: list[PublicName], on_failure: FailureChooser,
-                   report: GenerationReport) -> None:
+                   report: GenerationReport, runner: _Runner) -> None:
     from scaffold.llm import LLMError
+    from scaffold.safefiles import resolve_inside
 
     if not plan.tests:
         return
     test_file = plan.test_file
     target = repo / test_file
+    if resolve_inside(repo, test_file) is None or target.is_symlink():
+        report.rejected.append((plan.module.path, f"its test file {test_file} is outside the "
+                                "repo or a link; nothing was written"))
+        return
     before = target.read_text(encoding="utf-8") if target.is_file() else None
     target.parent.mkdir(parents=True, exist_ok=True)
+    if not runner.may_run(plan):
+        target.write_text(render_file(plan, before or ""), encoding="utf-8")
+        report.unrun += [(test_file, _test_name(t)) for t in plan.tests]
+        return
     regenerations = 0
     settled: list[Generated] = []  # passing or kept as xfail
     pending = list(plan.tests)
     while pending:
         plan.tests = settled + pending
         target.write_text(render_file(plan, before or ""), encoding="utf-8")
-        passed, output = run_tests(repo, test_file)
+        passed, output = runner.run(repo, test_file)
         if passed:
             settled += pending
             break
@@ -555,7 +612,7 @@ def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
     plan.tests = settled
     if settled:
         target.write_text(render_file(plan, before or ""), encoding="utf-8")
-        passed, output = run_tests(repo, test_file)
+        passed, output = runner.run(repo, test_file)
         if passed:
             report.written += [(test_file, _test_name(t)) for t in settled
                                if t.xfail_reason is None]

@@ -118,17 +118,20 @@ def module_name(repo: Path, path: Path, source_root: str) -> str:
 
 def _parse(path: Path, display: str, problems: list[tuple[str, int | None, str]]
            ) -> ast.Module | None:
+    from scaffold.safefiles import SkippedFile, read_bytes
+
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            problems.append((display, None, "skipped: larger than 2 MB"))
-            return None
-        data = path.read_bytes()
+        data = read_bytes(path.parent, path.name, max_bytes=MAX_SOURCE_BYTES, display=display)
         if b"\0" in data:
             problems.append((display, None, "is a binary file, not Python source"))
             return None
         return ast.parse(data, filename=display)
+    except SkippedFile as exc:
+        problems.append((display, None, f"skipped: {exc.why}"))
     except SyntaxError as exc:
         problems.append((display, exc.lineno, f"cannot be parsed: {exc.msg}"))
+    except (RecursionError, MemoryError):
+        problems.append((display, None, "cannot be parsed: nested too deeply"))
     except (OSError, ValueError) as exc:
         problems.append((display, None, f"cannot be read: {exc}"))
     return None

@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scaffold.errors import MicrogateError
@@ -45,25 +47,56 @@ def find_tool(name: str, *, install: bool = True) -> Path:
         return executable
     if not install:
         raise MicrogateError(f"{name} is not installed")
+    tools_dir().mkdir(parents=True, exist_ok=True)
+    with _install_lock(name):
+        # Another run may have made it while this one waited for the lock.
+        if installed.is_file() and executable.is_file():
+            return executable
+        _install(requirement, home)
+    return executable
+
+
+@contextmanager
+def _install_lock(name: str) -> Iterator[None]:
+    """One install at a time per tool, across processes."""
+    import fcntl
+
+    with open(tools_dir() / f".{name}.lock", "w", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _install(requirement: str, home: Path) -> None:
+    """Build the environment at ``home`` (a venv cannot move: its scripts name their
+    Python by path). It counts as there only once ``.installed`` is written, last, and
+    only one process builds at a time (the lock)."""
+    name = requirement.split("==")[0]
     print(f"note: installing {requirement} once, in its own environment ({home})",
           file=sys.stderr)
-    shutil.rmtree(home, ignore_errors=True)
+    building = home
+    shutil.rmtree(building, ignore_errors=True)
     try:
-        venv.EnvBuilder(with_pip=True).create(home)
+        venv.EnvBuilder(with_pip=True).create(building)
         result = subprocess.run(
-            [str(home / "bin" / "python"), "-m", "pip", "install", "--quiet",
+            [str(building / "bin" / "python"), "-m", "pip", "install", "--quiet",
              "--disable-pip-version-check", requirement],
-            capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS, check=False,
+            capture_output=True, text=True, errors="replace",
+            timeout=INSTALL_TIMEOUT_SECONDS, check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(building, ignore_errors=True)
         raise MicrogateError(f"could not install {requirement}: {exc}") from None
-    if result.returncode != 0 or not executable.is_file():
-        shutil.rmtree(home, ignore_errors=True)
-        last = (result.stderr or result.stdout).strip().splitlines()
+    if result.returncode != 0 or not (building / "bin" / name).is_file():
+        shutil.rmtree(building, ignore_errors=True)
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        errors = [line for line in lines if line.startswith("ERROR")]
         raise MicrogateError(
             f"could not install {requirement} (is the package index reachable?): "
-            f"{last[-1] if last else 'pip failed'}"
+            f"{(errors or lines or ['pip failed'])[-1]}"
         )
-    installed.write_text(requirement + "\n", encoding="utf-8")
-    return executable
+    marker = building / ".installed.tmp"
+    marker.write_text(requirement + "\n", encoding="utf-8")
+    os.replace(marker, building / ".installed")

@@ -20,7 +20,13 @@ from typing import Any, Literal
 
 from scaffold import yamlio
 from scaffold.checks import CheckSpec
-from scaffold.errors import EXIT_CONFLICTS, MicrogateError, UnsafeTemplateError, UsageError
+from scaffold.errors import (
+    EXIT_CONFLICTS,
+    Cancelled,
+    MicrogateError,
+    UnsafeTemplateError,
+    UsageError,
+)
 from scaffold.findings import Finding
 from scaffold.gitops import git
 
@@ -192,6 +198,8 @@ def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) 
     from copier.errors import UnsafeTemplateError as CopierUnsafe
     from jinja2 import TemplateError
 
+    from scaffold.render import one_line
+
     try:
         copier.run_update(
             str(repo), data=data, defaults=True, overwrite=True, quiet=True,
@@ -203,12 +211,17 @@ def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) 
             "the new template release wants to run its own code (migrations or tasks); if "
             "you trust it, run again with --trust") from None
     except (CopierError, TemplateError) as exc:
-        raise MicrogateError(f"the template could not be updated: {exc}") from None
+        raise MicrogateError(f"the template could not be updated: {one_line(exc)}") from None
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines() \
             if isinstance(exc.stderr, bytes) else str(exc.stderr or "").strip().splitlines()
         raise MicrogateError(f"the template could not be updated: a command failed "
                              f"({detail[-1] if detail else exc})") from None
+    except Exception as exc:
+        from scaffold.render import template_source_error
+
+        raise template_source_error(str(data.get("_src_path") or "of this app"), exc
+                                    ) from None
 
 
 def _has_markers(path: Path) -> bool:
@@ -264,12 +277,28 @@ def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
                 report.deleted else ""
         report.repo = str(repo)
         return report
-    _apply(repo, data, options, report)
+    try:
+        _apply(repo, data, options, report)
+    except KeyboardInterrupt:
+        _restore(repo)
+        raise Cancelled("cancelled; the app is back at its last commit (nothing changed)"
+                        ) from None
+    except MicrogateError as exc:
+        _restore(repo)
+        raise type(exc)(f"{exc.message}; the app is back at its last commit (nothing "
+                        "changed)", exit_code=exc.exit_code) from None
     if options.commit and report.status == "updated":
         git(repo, "add", "--all")
         git(repo, "commit", "--quiet", "--no-verify", "-m",
             f"Update the template to {report.to_version} (microgate update)")
     return report
+
+
+def _restore(repo: Path) -> None:
+    """Undo a failed or interrupted update: the tree was clean before it (ensure_clean),
+    so the last commit is exactly what was there."""
+    git(repo, "reset", "--hard", "--quiet", "HEAD")
+    git(repo, "clean", "-d", "--force", "--quiet")
 
 
 def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,

@@ -26,8 +26,12 @@ def manifest_numbers(repo: Path) -> tuple[float, str, str, int | None]:
     """(budget, traffic, region, line of the budget) from microapp.yaml, without the
     full validation (the manifest check does that)."""
     from scaffold import yamlio
+    from scaffold.safefiles import SkippedFile, read_text
 
-    text = (repo / "microapp.yaml").read_text(encoding="utf-8")
+    try:
+        text = read_text(repo, "microapp.yaml", max_bytes=1_000_000)
+    except SkippedFile as exc:
+        raise ValueError(str(exc)) from None
     data = yamlio.load(text)
     budget = float(data["monthly_budget_usd"])
     match = re.search(r"^monthly_budget_usd\s*:", text, re.MULTILINE)

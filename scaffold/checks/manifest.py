@@ -26,7 +26,7 @@ def check_manifest(
     from scaffold.policy import default_policy
 
     path = repo / MANIFEST_FILE
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         return [Finding(MANIFEST_FILE, None, CHECK, "missing",
                         "there is no microapp.yaml; run 'microgate new' to create one, or "
                         "restore it from git")]

@@ -31,21 +31,23 @@ Pinning makes every install the same, and a changed download is refused:
   - GitHub Actions: write uses: owner/action@<40-character commit SHA> # v4."""
 
 
+# Options that change where packages come from: a lockfile that carries them can send an
+# install to another index, or over plain HTTP, whatever its hashes say about the names.
+SOURCE_OPTIONS = {"-i", "--index-url", "--extra-index-url", "--trusted-host", "-f",
+                  "--find-links", "--no-index", "--pre"}
+HASH_OPTION = re.compile(r"--hash[=\s]+(?P<value>\S*)")
+SHA256_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
 def _read_text(repo: Path, name: str, findings: list[Finding]) -> str | None:
-    path = repo / name
+    from scaffold.safefiles import SkippedFile, read_text
+
     try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        if path.stat().st_size > MAX_BYTES:
-            findings.append(Finding(name, None, CHECK, "unreadable",
-                                    "larger than 5 MB: not a lockfile, Dockerfile or workflow",
-                                    "warning"))
-            return None
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        findings.append(Finding(name, None, CHECK, "unreadable", "not UTF-8 text"))
-    except OSError as exc:
-        findings.append(Finding(name, None, CHECK, "unreadable", f"cannot read: {exc.strerror}"))
+        return read_text(repo, name, max_bytes=MAX_BYTES)
+    except FileNotFoundError:
+        return None
+    except SkippedFile as exc:
+        findings.append(Finding(name, None, CHECK, "unreadable", exc.why, "warning"))
     return None
 
 
@@ -98,10 +100,15 @@ def check_lockfile(name: str, text: str) -> list[Finding]:
     findings = []
     for number, line in logical_lines(text):
         if line.startswith("-"):
-            option = line.split()[0]
+            option = line.split()[0].split("=", 1)[0]
             if option in {"-e", "--editable"}:
                 findings.append(Finding(name, number, CHECK, "unpinned",
                                         "an editable install cannot be pinned or hashed"))
+            elif option in SOURCE_OPTIONS:
+                findings.append(Finding(name, number, CHECK, "package-source",
+                                        f"{option} changes where packages are downloaded "
+                                        "from: remove it (the platform's index is set by "
+                                        "pip's configuration, not by the lockfile)"))
             continue
         spec = line.split(" --hash", 1)[0].strip()
         try:
@@ -115,30 +122,43 @@ def check_lockfile(name: str, text: str) -> list[Finding]:
             findings.append(Finding(name, number, CHECK, "unpinned",
                                     f"{requirement.name} is not pinned to one version "
                                     f"(write {requirement.name}==<version>)"))
-        if "--hash=" not in line:
+        hashes = [m.group("value") for m in HASH_OPTION.finditer(line)]
+        if not hashes:
             findings.append(Finding(name, number, CHECK, "no-hash",
                                     f"{requirement.name} has no --hash: a changed download "
                                     "would not be noticed"))
+        elif not all(SHA256_HASH.match(value) for value in hashes):
+            findings.append(Finding(name, number, CHECK, "bad-hash",
+                                    f"{requirement.name} has a --hash that is not sha256: "
+                                    "followed by 64 hex digits: run `microgate lock`"))
     return findings
 
 
-def _top_level_requirements(repo: Path, name: str, seen: set[str]) -> list[tuple[int, str,
-                                                                                  Requirement]]:
-    """Requirements of an ``.in`` file, following ``-r`` includes."""
+def _top_level_requirements(
+        repo: Path, name: str, seen: set[str]) -> list[tuple[int, str, Requirement | None]]:
+    """Requirements of an ``.in`` file, following ``-r`` includes inside the repo (an
+    include that leaves it comes back as None)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    if name in seen:
+    from scaffold.safefiles import SkippedFile, read_text, resolve_inside
+
+    if name in seen or len(seen) > 100:
         return []
     seen.add(name)
-    path = repo / name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    if resolve_inside(repo, name) is None:
         return []
-    found = []
+    try:
+        text = read_text(repo, name, max_bytes=MAX_BYTES)
+    except (OSError, SkippedFile):
+        return []
+    found: list[tuple[int, str, Requirement | None]] = []
     for number, line in logical_lines(text):
-        if line.startswith(("-r ", "--requirement ")):
-            included = (Path(name).parent / line.split(None, 1)[1].strip()).as_posix()
+        if line.startswith(("-r ", "--requirement ", "-r", "--requirement=")):
+            target = re.sub(r"^(-r|--requirement)[=\s]*", "", line).strip()
+            included = (Path(name).parent / target).as_posix()
+            if Path(target).is_absolute() or resolve_inside(repo, included) is None:
+                found.append((number, name, None))
+                continue
             found += _top_level_requirements(repo, included, seen)
             continue
         if line.startswith("-"):
@@ -156,12 +176,19 @@ def check_sync(repo: Path, source_name: str) -> list[Finding]:
     if not lock_path.is_file():
         return [Finding(source_name, None, CHECK, "no-lockfile",
                         f"{lock_name} is missing: run `microgate lock` to pin {source_name}")]
+    from scaffold.safefiles import SkippedFile, read_text
+
     try:
-        pins = locked_versions(lock_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
+        pins = locked_versions(read_text(repo, lock_name, max_bytes=MAX_BYTES))
+    except (OSError, SkippedFile):
         return []
     findings = []
     for number, origin, requirement in _top_level_requirements(repo, source_name, set()):
+        if requirement is None:
+            findings.append(Finding(origin, number, CHECK, "outside-repo",
+                                    "this -r include points outside the repo: it is not read; "
+                                    "keep every requirements file inside the repo"))
+            continue
         key = canonical_name(requirement.name)
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue

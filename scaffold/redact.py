@@ -1,0 +1,109 @@
+"""One redaction layer for everything microgate prints or writes as a report.
+
+Checks quote the files they read (a requirement, a ``FROM`` line, a manifest field, a
+YAML error's snippet), and a file may hold a secret. Rather than trusting every message
+to leave secrets out, :func:`redacting_output` wraps ``sys.stdout`` and ``sys.stderr``
+for the whole run of a command or hook, and report files pass through :func:`redact`.
+The patterns are the secrets check's own detectors plus the ``redact`` list of
+``policies/secrets.yaml``; they are compiled on the first write, so a hook that prints
+nothing pays nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import TextIO
+
+REDACTED = "[redacted]"
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    from scaffold import yamlio
+    from scaffold.resources import policy_file
+
+    try:
+        raw = yamlio.load(policy_file("secrets.yaml").read_text(encoding="utf-8")) or {}
+        sources = [str(d["regex"]) for d in raw.get("detectors") or []]
+        sources += [str(r) for r in raw.get("redact") or []]
+    except (OSError, ValueError, KeyError, TypeError):
+        sources = []
+    compiled = []
+    for source in sources:
+        try:
+            compiled.append(re.compile(source))
+        except re.error:
+            continue
+    # Without a policy, still never print the commonest leaks.
+    compiled.append(re.compile(r"://[^/\s:@]*:([^@\s/]{3,})@"))
+    return tuple(compiled)
+
+
+def _replace(match: re.Match[str]) -> str:
+    if match.re.groups == 0 or match.group(1) is None:
+        return REDACTED
+    start, end = match.span(1)
+    whole_start = match.start()
+    text = match.group(0)
+    return text[: start - whole_start] + REDACTED + text[end - whole_start:]
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret the detectors know replaced by ``[redacted]``."""
+    if not text or len(text) < 8:
+        return text
+    for pattern in _patterns():
+        text = pattern.sub(_replace, text)
+    return text
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that redacts each write before passing it on."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self.target = target
+
+    def write(self, text: str) -> int:
+        self.target.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", "utf-8")
+
+    def writable(self) -> bool:
+        return True
+
+
+@contextmanager
+def redacting_output() -> Iterator[None]:
+    """Redact everything written to stdout and stderr inside the block."""
+    if isinstance(sys.stdout, RedactingStream):
+        yield
+        return
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = RedactingStream(stdout)
+    sys.stderr = RedactingStream(stderr)
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
