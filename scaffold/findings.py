@@ -19,6 +19,10 @@ class Finding:
     message: str
     severity: Severity = "error"
 
+    def sort_key(self) -> tuple[str, int, str, str]:
+        """Findings without a line (a whole file) sort first, never against None."""
+        return (self.path, self.line or 0, self.rule, self.message)
+
     def render(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.severity}: {self.message} [{self.check}/{self.rule}]"
@@ -29,5 +33,5 @@ def exit_code(findings: list[Finding]) -> int:
 
 
 def print_findings(findings: list[Finding]) -> None:
-    for finding in sorted(findings, key=lambda f: (f.path, f.line or 0, f.rule)):
+    for finding in sorted(findings, key=Finding.sort_key):
         print(finding.render())

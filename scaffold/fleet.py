@@ -63,17 +63,28 @@ def discover(paths: Iterable[Path], from_file: Path | None = None) -> list[Path]
     if not named:
         raise UsageError("name the apps' folders, or a file listing them with --from")
     found: list[Path] = []
+    missing: list[str] = []
     for path in named:
         if not path.is_dir():
-            raise UsageError(f"{path}: no such folder")
+            missing.append(f"{path}: no such folder")
+            continue
         if _is_app(path):
             found.append(path)
             continue
-        children = sorted(child for child in path.iterdir()
-                          if child.is_dir() and _is_app(child))
+        try:
+            children = sorted(child for child in path.iterdir()
+                              if child.is_dir() and _is_app(child))
+        except OSError as exc:
+            missing.append(f"{path}: cannot list it ({exc.strerror})")
+            continue
         if not children:
-            raise UsageError(f"{path}: no microapp.yaml here or in its folders")
+            missing.append(f"{path}: no microapp.yaml here or in its folders")
         found += children
+    if not found:
+        raise UsageError("; ".join(missing[:3]) if missing else "no apps found")
+    # One folder gone from the list must not stop the fleet: say so and go on.
+    for problem in missing:
+        print(f"warning: skipped {problem}", file=sys.stderr)
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
@@ -209,6 +220,10 @@ def update_one(repo: str, options: dict[str, Any]) -> dict[str, Any]:
     except MicrogateError as exc:
         return {"repo": repo, "name": Path(repo).name, "status": "failed",
                 "reason": exc.message.removeprefix(f"{repo}: "), "conflicts": []}
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return {"repo": repo, "name": Path(repo).name, "status": "failed",
+                "reason": f"{where}{exc.strerror or exc}", "conflicts": []}
     except Exception as exc:  # noqa: BLE001 - one broken repo must not stop the fleet
         return {"repo": repo, "name": Path(repo).name, "status": "failed",
                 "reason": f"internal error: {type(exc).__name__}: {exc}", "conflicts": []}

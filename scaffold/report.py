@@ -7,6 +7,7 @@ from typing import Any
 
 from scaffold import __version__
 from scaffold.checks import CHECKS, CheckResult
+from scaffold.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/microgate-dev/microgate"
@@ -22,7 +23,7 @@ def as_json(results: dict[str, CheckResult]) -> str:
                 "findings": [
                     {"path": f.path, "line": f.line, "rule": f"{f.check}/{f.rule}",
                      "severity": f.severity, "message": f.message}
-                    for f in sorted(result.findings)
+                    for f in sorted(result.findings, key=Finding.sort_key)
                 ],
             }
             for name, result in results.items()
@@ -36,7 +37,7 @@ def as_sarif(results: dict[str, CheckResult]) -> str:
     rules: dict[str, dict[str, Any]] = {}
     sarif_results = []
     for name, result in results.items():
-        for finding in sorted(result.findings):
+        for finding in sorted(result.findings, key=Finding.sort_key):
             rule_id = f"{finding.check}/{finding.rule}"
             rules.setdefault(rule_id, {
                 "id": rule_id,
@@ -80,7 +81,7 @@ def as_text(results: dict[str, CheckResult]) -> str:
         counts = f" ({errors} error{'s' * (errors != 1)}" + (
             f", {warnings} warning{'s' * (warnings != 1)})" if warnings else ")")
         lines.append(f"{name}: {status}{counts if result.findings else ''}")
-        for finding in sorted(result.findings):
+        for finding in sorted(result.findings, key=Finding.sort_key):
             lines.append(f"  {finding.render()}")
         for note in result.notes:
             lines.append(f"  note: {note}")

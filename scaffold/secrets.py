@@ -151,6 +151,21 @@ def _without_requests() -> Iterator[None]:
             del sys.modules["requests"]
 
 
+def _safe_to_transform(text: str, filename: str) -> bool:
+    if not filename.endswith((".yaml", ".yml")):
+        return True
+    if "&" not in text and text.count("[") + text.count("{") < yamlio.MAX_DEPTH:
+        return True
+    try:
+        yamlio.load(text)
+    except yamlio.InvalidYaml as exc:
+        return "expands" not in str(exc) and "nested" not in str(exc) \
+            and "refers to itself" not in str(exc)
+    except yaml.YAMLError:
+        return True
+    return True
+
+
 class _NamedText(io.StringIO):
     """A text buffer with a name, as detect-secrets' transformers expect of a file."""
 
@@ -309,6 +324,11 @@ class SecretScanner:
         """Secrets in ``text``, read the way detect-secrets reads a file."""
         from detect_secrets.transformers import get_transformed_file
 
+        if not _safe_to_transform(text, filename):
+            # detect-secrets' YAML reader would expand an alias bomb or overflow the stack
+            # on deep nesting: read the file line by line instead.
+            return list(self._secrets_in_lines(_NamedText(text, filename).readlines(),
+                                               filename))
         lines = get_transformed_file(cast(Any, _NamedText(text, filename))) or _NamedText(
             text, filename
         ).readlines()

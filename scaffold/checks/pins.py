@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffold.checks import CheckResult
-from scaffold.findings import Finding
+from scaffold.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -47,7 +47,10 @@ def _read_text(repo: Path, name: str, findings: list[Finding]) -> str | None:
     except FileNotFoundError:
         return None
     except SkippedFile as exc:
-        findings.append(Finding(name, None, CHECK, "unreadable", exc.why, "warning"))
+        # Too large to be a lockfile: say so. Unreadable (not UTF-8, a pipe, a link out of
+        # the repo): it cannot be checked, so it cannot pass.
+        severity: Severity = "warning" if "limit" in exc.why else "error"
+        findings.append(Finding(name, None, CHECK, "unreadable", exc.why, severity))
     return None
 
 
