@@ -28,8 +28,10 @@ SLUG_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 # of letters, digits and hyphens. Nothing an answer brings can break the files it lands in.
 EMAIL_PATTERN = (r"^[A-Za-z0-9.!$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                  r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
-# One line of text: no control characters (a newline would end a YAML or HCL string).
-ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# One line of text that YAML, HCL and Python all hold as written: no control characters
+# (a newline would end a YAML or HCL string), no Unicode line separators (YAML folds
+# them), no non-characters (YAML refuses the whole file).
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]*$"
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=3, max_length=40)]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
