@@ -294,10 +294,12 @@ def _refuse_sandbox_escapes(tree: Any, where: str) -> None:
     the export must refuse them up front: otherwise the exported template would run what
     the copier template could not.
     """
-    from jinja2 import nodes
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import nodes, sandbox
 
-    sandbox = SandboxedEnvironment()
+    internal = {"mro", "format", "format_map"} | set(sandbox.UNSAFE_FUNCTION_ATTRIBUTES) \
+        | set(sandbox.UNSAFE_METHOD_ATTRIBUTES) | set(sandbox.UNSAFE_GENERATOR_ATTRIBUTES) \
+        | set(sandbox.UNSAFE_COROUTINE_ATTRIBUTES) \
+        | set(sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Const)):
         name: object = None
         if isinstance(node, nodes.Getattr):
@@ -309,9 +311,7 @@ def _refuse_sandbox_escapes(tree: Any, where: str) -> None:
             name = node.value
         if not isinstance(name, str):
             continue
-        unsafe = name.startswith("_") or "__" in name or name in {"format", "format_map"} \
-            or not sandbox.is_safe_attribute(object(), name, None)
-        if unsafe:
+        if name.startswith("_") or "__" in name or name in internal:
             raise UnsafeTemplateError(
                 f"{where}:{node.lineno}: reaches into {name!r}, which copier's sandbox "
                 "refuses; cookiecutter has none, so the template is not exported")

@@ -40,8 +40,8 @@ def edit(template: Path, relative: str, old: str, new: str) -> None:
 def schema_2_release(template: Path) -> None:
     """v2: the manifest's cost_center becomes billing_code, with a copier migration."""
     edit(template, "microapp.yaml.jinja", "schema_version: 1", "schema_version: 2")
-    edit(template, "microapp.yaml.jinja", "cost_center: {{ cost_center | tojson }}",
-         "billing_code: {{ cost_center | tojson }}")
+    edit(template, "microapp.yaml.jinja", "cost_center: '{{ cost_center",
+         "billing_code: '{{ cost_center")
     with (template / "copier.yml").open("a") as handle:
         handle.write(
             "\n_migrations:\n"

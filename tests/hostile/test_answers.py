@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scaffold import NewOptions, default_policy, new, to_manifest
-from scaffold import yamlio
+from scaffold import NewOptions, default_policy, new, to_manifest, yamlio
 from scaffold.errors import UsageError
 from scaffold.terraform import _loads
 from testing.hostile import microgate
