@@ -34,7 +34,7 @@ Pinning makes every install the same, and a changed download is refused:
 # Options that change where packages come from: a lockfile that carries them can send an
 # install to another index, or over plain HTTP, whatever its hashes say about the names.
 SOURCE_OPTIONS = {"-i", "--index-url", "--extra-index-url", "--trusted-host", "-f",
-                  "--find-links", "--no-index", "--pre"}
+                  "--find-links", "--no-index"}
 HASH_OPTION = re.compile(r"--hash[=\s]+(?P<value>\S*)")
 SHA256_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 
