@@ -192,6 +192,10 @@ def _add_lock(subparsers: Any) -> None:
         "lock", help="pin the app's dependencies with hashes (requirements*.txt)"
     )
     _add_folder_argument(parser)
+    parser.add_argument("--upgrade-package", action="append", default=[],
+                        metavar="NAME[==VERSION]",
+                        help="move this package to VERSION (default: the newest), keeping "
+                        "the other pins (repeatable)")
     parser.set_defaults(func=_cmd_lock)
 
 
@@ -199,7 +203,7 @@ def _cmd_lock(args: argparse.Namespace) -> int:
     from scaffold.lockfile import lock
 
     repo = _folder(args.path)
-    result = lock(repo)
+    result = lock(repo, upgrade=args.upgrade_package)
     for path in result.written:
         print(f"Pinned {path}")
     from scaffold.licenseindex import refresh
@@ -526,7 +530,9 @@ def _cmd_risk(args: argparse.Namespace) -> int:
         from scaffold.checks.runner import run_all
 
         results = run_all(repo, None)
-    risk = score(loaded.manifest, results)
+    from scaffold.checks.vulns import accepted_count
+
+    risk = score(loaded.manifest, results, accepted_vulnerabilities=accepted_count(repo))
     if args.format == "json":
         sys.stdout.write(json.dumps(risk.as_dict(), indent=2) + "\n")
     else:
@@ -884,6 +890,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_licenses(subparsers)
     _add_secrets(subparsers)
     _add_manifest(subparsers)
+    from scaffold.deps.cli import add_sbom, add_vulns
+
+    add_vulns(subparsers, _Parser)
+    add_sbom(subparsers)
     return parser
 
 

@@ -141,6 +141,10 @@ def lookup(pin: Pin, index: str, policy: LicensePolicy) -> dict[str, str]:
         metadata.get_all("Classifier") or [], policy,
     )
     entry = {"license": spdx or "UNKNOWN", "source": source}
+    uploads = [str(f["upload-time"]) for f in files if f.get("upload-time")]
+    if uploads:
+        # When the release reached the index: the pins check's cooldown reads it.
+        entry["uploaded"] = min(uploads)[:10]
     if not spdx and metadata.get("License"):
         entry["declared"] = str(metadata.get("License")).strip()[:200]
     return entry

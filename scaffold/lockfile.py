@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ LOCK_PAIRS: tuple[tuple[str, str], ...] = (
     ("requirements.in", "requirements.txt"),
     ("requirements-dev.in", "requirements-dev.txt"),
 )
-NETWORK_MARKERS = (
+CONNECTION_MARKERS = (
     "Could not fetch",
     "NewConnectionError",
     "Max retries exceeded",
@@ -26,9 +27,11 @@ NETWORK_MARKERS = (
     "Network is unreachable",
     "ConnectTimeout",
     "ReadTimeout",
-    "No matching distribution found",
-    "Could not find a version that satisfies",
 )
+NETWORK_MARKERS = (*CONNECTION_MARKERS, "No matching distribution found",
+                   "Could not find a version that satisfies")
+NO_DISTRIBUTION = re.compile(r"No matching distribution found for ([A-Za-z0-9][A-Za-z0-9._-]*)"
+                             r"(\S*)")
 COMPILE_TIMEOUT_SECONDS = 600
 
 
@@ -61,6 +64,19 @@ def pip_compile_command(source: Path, output: Path) -> list[str]:
     ]
 
 
+def no_such_package(name: str, specifier: str, source_name: str) -> str:
+    """The message for a requirement the index does not have (an invented name, often)."""
+    from scaffold.deps.names import closest_popular
+
+    if specifier:
+        return (f"{source_name}: the index has no release of {name} that matches "
+                f"{specifier}: loosen the version, or check the name")
+    guess = closest_popular(name)
+    hint = f": did you mean {guess}?" if guess else \
+        ": check the spelling (an LLM may have invented it)"
+    return f"{source_name}: no such package on the index: {name}{hint}"
+
+
 def _compile_env() -> dict[str, str]:
     env = dict(os.environ)
     # Fail fast when the index is unreachable instead of retrying for minutes.
@@ -71,7 +87,7 @@ def _compile_env() -> dict[str, str]:
     return env
 
 
-def lock(repo: Path) -> LockResult:
+def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
     """Compile each ``*.in`` of the repo into a hash-pinned ``*.txt`` beside it.
 
     Each lockfile is written to a temporary name first, so a failure leaves the old
@@ -89,8 +105,11 @@ def lock(repo: Path) -> LockResult:
         if output.exists():
             scratch.write_bytes(output.read_bytes())
         try:
+            command = pip_compile_command(Path(source_name), Path(scratch.name))
+            for package in upgrade or []:
+                command[-1:-1] = ["--upgrade-package", package]
             result = subprocess.run(
-                pip_compile_command(Path(source_name), Path(scratch.name)),
+                command,
                 cwd=repo,
                 capture_output=True,
                 text=True,
@@ -107,6 +126,10 @@ def lock(repo: Path) -> LockResult:
         if result.returncode != 0:
             scratch.unlink(missing_ok=True)
             output_text = result.stderr + result.stdout
+            missing = NO_DISTRIBUTION.search(output_text)
+            if missing and not any(marker in output_text for marker in CONNECTION_MARKERS):
+                raise MicrogateError(no_such_package(missing.group(1), missing.group(2),
+                                                     source_name))
             if any(marker in output_text for marker in NETWORK_MARKERS):
                 raise IndexUnreachable(
                     "could not reach the package index to pin the dependencies"

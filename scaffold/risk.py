@@ -56,7 +56,8 @@ def risk_policy() -> dict[str, Any]:
 
 
 def score(manifest: Manifest, results: dict[str, CheckResult],
-          policy: dict[str, Any] | None = None) -> RiskReport:
+          policy: dict[str, Any] | None = None, accepted_vulnerabilities: int = 0
+          ) -> RiskReport:
     policy = policy or risk_policy()
     weights = policy["manifest"]
     drivers: list[tuple[str, float]] = [
@@ -88,6 +89,11 @@ def score(manifest: Manifest, results: dict[str, CheckResult],
             drivers.append((f"{check}: {', '.join(parts)}", points))
         if counts["error"] and check in policy.get("always_block", []):
             blocked_by.append(check)
+    if accepted_vulnerabilities:
+        drivers.append((f"{accepted_vulnerabilities} accepted "
+                        f"vulnerabilit{'ies' if accepted_vulnerabilities != 1 else 'y'}",
+                        accepted_vulnerabilities * float(
+                            finding_weights.get("accepted_vulnerability", 0))))
     total = sum(points for _, points in drivers)
     thresholds = {k: float(v) for k, v in policy["thresholds"].items()}
     decision: Decision

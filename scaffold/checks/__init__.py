@@ -63,6 +63,14 @@ CHECKS: tuple[CheckSpec, ...] = (
               title="no risky code (eval, shell=True, SQL by string formatting...)"),
     CheckSpec("prompts", "scaffold.checks.prompts", r"^prompts/",
               title="prompts are registered, versioned, pinned and have golden cases"),
+    CheckSpec("vulns", "scaffold.checks.vulns",
+              r"(^|/)requirements[^/]*\.txt$|^\.microgate/vulns(-accepted)?\.(json|yaml)$",
+              title="no pinned dependency has a known vulnerability above the tier's bar",
+              manifest_fields=("tier",)),
+    CheckSpec("dependencies", "scaffold.checks.dependencies",
+              r"(^|/)requirements[^/]*\.txt$|\.py$|(^|/)pyproject\.toml$",
+              title="dependencies are in the curated set; every import is provided",
+              manifest_fields=("tier",)),
 )
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,8 @@ Pinning makes every install the same, and a changed download is refused:
 # install to another index, or over plain HTTP, whatever its hashes say about the names.
 SOURCE_OPTIONS = {"-i", "--index-url", "--extra-index-url", "--trusted-host", "-f",
                   "--find-links", "--no-index"}
+REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?"
+                              r"(?:\s*==\s*([^\s;\\,]+))?")
 HASH_OPTION = re.compile(r"--hash[=\s]+(?P<value>\S*)")
 SHA256_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -280,4 +283,55 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
             findings += check_workflow(name, text)
     for source in sorted(sync_sources):
         findings += check_sync(repo, source)
+    findings += check_names(repo, [n for n in names if _is_requirements(n)])
     return CheckResult(findings, [], ADVICE, len(names))
+
+
+def _is_requirements(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return base.startswith("requirements") and base.endswith((".txt", ".in"))
+
+
+def check_names(repo: Path, names: list[str], today: dt.date | None = None) -> list[Finding]:
+    """Names that should not be there: a look-alike of a popular package, and a release
+    younger than the tier's cooldown (its upload date from .microgate/licenses.json)."""
+    from scaffold.deps.lockfiles import app_tier, approved_packages
+    from scaffold.deps.names import closest_popular, cooldown_days, curated_set, upload_dates
+
+    if not names:
+        return []
+    approved = approved_packages(repo)
+    tier = app_tier(repo)
+    curated = curated_set()
+    uploaded = upload_dates(repo)
+    cooldown = cooldown_days(tier)
+    today = today or dt.date.today()
+    findings: list[Finding] = []
+    for name in names:
+        text = _read_text(repo, name, [])
+        if text is None:
+            continue
+        for number, line in logical_lines(text):
+            match = REQUIREMENT_NAME.match(line)
+            if not match:
+                continue
+            package = canonical_name(match.group(1))
+            trusted = package in approved or package in curated.allowed.get(tier, {})
+            lookalike = None if trusted else closest_popular(package)
+            if lookalike:
+                findings.append(Finding(name, number, CHECK, "look-alike",
+                                        f"{package} is a letter or two away from the popular "
+                                        f"package {lookalike}: did you mean {lookalike}? "
+                                        "(names like this are registered by attackers; if "
+                                        f"{package} is right, approve it in pyproject.toml)"))
+            version = match.group(2)
+            released = uploaded.get(f"{package}=={version}") if version else None
+            if released is not None and (today - released).days < cooldown:
+                age = (today - released).days
+                findings.append(Finding(name, number, CHECK, "too-new",
+                                        f"{package}=={version} was released {age} day"
+                                        f"{'s' if age != 1 else ''} ago; tier {tier} waits "
+                                        f"{cooldown} days before using a release (a "
+                                        "hijacked release is usually caught by then): pin "
+                                        "the previous one for now"))
+    return findings

@@ -41,7 +41,8 @@ def test_github_workflow_has_every_stage(make_app: Any, runtime: str) -> None:
     text = (repo / ".github/workflows/ci.yml").read_text()
     assert "pre-commit run --all-files" in text
     assert "--cov-fail-under=80" in text  # quality.coverage_floor in microapp.yaml
-    assert "cyclonedx-py requirements" in text and "cosign sign-blob" in text
+    assert "microgate sbom --output dist/sbom.cdx.json" in text and "cosign sign-blob" in text
+    assert "microgate vulns refresh --fail-on-new" in text
     assert "microgate risk --format json" in text
     assert "scripts/deploy.sh preview" in text and "scripts/deploy.sh canary" in text
 
