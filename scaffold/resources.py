@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from scaffold.errors import MicrogateError
 
@@ -44,3 +45,40 @@ def policy_file(name: str) -> Path:
     if not path.is_file():
         raise MicrogateError(f"policy file {name} is missing from {policies_dir()}")
     return path
+
+
+def load_policy(name: str) -> Any:
+    """A YAML policy's data, without importing a YAML parser when it has not changed.
+
+    Hooks start once per commit, and PyYAML alone costs them 20 ms: the data is kept as
+    JSON in the user's cache, keyed by the policy file's content, so a platform team's
+    edit takes effect at once and an unchanged policy costs a hash and a JSON read.
+    """
+    import hashlib
+    import json
+    import os
+
+    path = policy_file(name)
+    data = path.read_bytes()
+    key = hashlib.sha256(data).hexdigest()[:32]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    cached = Path(base) / "microgate" / "policies" / f"{name}.{key}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    from scaffold import yamlio
+
+    try:
+        value = yamlio.load(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MicrogateError(f"{path}: not valid YAML ({exc})") from None
+    try:
+        text = json.dumps(value)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        scratch = cached.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_text(text, encoding="utf-8")
+        os.replace(scratch, cached)
+        return json.loads(text)  # the same shape (str keys) whether cached or not
+    except (OSError, TypeError, ValueError):
+        return value

@@ -16,6 +16,9 @@ from typing import Any
 import yaml
 
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Every scalar a string: for data whose values are versions ("2.10" is not 2.1) or dates
+# kept as written.
+BaseLoader: type[yaml.BaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 MAX_NODES = 1_000_000  # scalars, sequences and mappings after aliases are expanded
 MAX_DEPTH = 200
@@ -80,10 +83,11 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load(text: str, *, unique_keys: bool = False) -> Any:
-    """The data of one YAML document, or InvalidYaml (never a bomb, never a crash)."""
+def load(text: str, *, unique_keys: bool = False, strings: bool = False) -> Any:
+    """The data of one YAML document, or InvalidYaml (never a bomb, never a crash).
+    ``strings``: every scalar stays the text it was written as."""
     try:
-        loader = SafeLoader(text)
+        loader = (BaseLoader if strings else SafeLoader)(text)
         try:
             node = loader.get_single_node()
             if node is None:

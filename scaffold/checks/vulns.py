@@ -25,21 +25,24 @@ LEVELS = ("unknown", "low", "medium", "high", "critical")
 
 
 def _policy() -> dict[str, Any]:
-    from scaffold import yamlio
-    from scaffold.resources import policy_file
+    from scaffold.resources import load_policy
 
-    data = yamlio.load(policy_file("vulns.yaml").read_text(encoding="utf-8"))
+    data = load_policy("vulns.yaml")
     return data if isinstance(data, dict) else {}
 
 
 def run(repo: Path, files: list[str] | None, today: dt.date | None = None) -> CheckResult:
     from scaffold.deps.advisories import ACCEPTED_FILE, CACHE_FILE, read_accepted, read_cache
-    from scaffold.deps.lockfiles import app_tier, lockfiles, read_pinned
+    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, app_tier, lockfiles, read_pinned
     from scaffold.deps.osv import vulnerabilities
     from scaffold.errors import MicrogateError
 
     today = today or dt.date.today()
-    pinned, notes = read_pinned(repo, lockfiles(repo))
+    # A commit that changes lockfiles: those. One that changes the cache or the accepted
+    # risks (or the whole repo): every lockfile.
+    changed = [name for name in files or [] if LOCKFILE_PATTERN.search(name)]
+    every = files is None or len(changed) < len(files)
+    pinned, notes = read_pinned(repo, lockfiles(repo) if every else changed)
     if not pinned:
         return CheckResult(notes=notes)
     try:
@@ -49,7 +52,7 @@ def run(repo: Path, files: list[str] | None, today: dt.date | None = None) -> Ch
                            ADVICE)
     policy = _policy()
     tier = app_tier(repo)
-    bar = LEVELS.index(str(policy.get("block_at", {}).get(tier, "high")))
+    bar = LEVELS.index(str(policy.get("block_at", {}).get(str(tier), "high")))
     unknown_as = str(policy.get("unknown_severity", "high"))
     longest = int(policy.get("max_acceptance_days", 90))
     accepted, problems = read_accepted(repo)
@@ -82,8 +85,10 @@ def run(repo: Path, files: list[str] | None, today: dt.date | None = None) -> Ch
             acceptance = next((by_id[i] for i in flaw.ids if i in by_id), None)
             also = f" ({', '.join(flaw.ids[1:4])})" if len(flaw.ids) > 1 else ""
             rated = f"{flaw.severity}" + (f", CVSS {flaw.score:g}" if flaw.score else "")
-            fix = (f"upgrade: microgate lock --upgrade-package {pin.name}=={flaw.fixed}"
-                   if flaw.fixed else "no fixed version yet: replace the package or accept "
+            fixed = cache.usable_fix(pin.name, flaw.fixed)
+            pulled = f" ({flaw.fixed} was yanked)" if fixed != flaw.fixed else ""
+            fix = (f"upgrade{pulled}: microgate lock --upgrade-package {pin.name}=={fixed}"
+                   if fixed else "no fixed version yet: replace the package or accept "
                    "the risk")
             text = (f"{pin.name}=={pin.version} has {flaw.id}{also} [{rated}]: "
                     f"{flaw.summary}; {fix}")

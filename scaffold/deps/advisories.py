@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import json
 import os
-import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,8 @@ class SourceError(MicrogateError):
 
 
 def _records_from_zip(data: io.BytesIO | Path) -> Iterator[tuple[str, bytes]]:
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(data)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -103,7 +104,8 @@ def read_source(source: str, packages: set[str]) -> Iterator[Mapping[str, Any]]:
             continue
         try:
             text = data.decode("utf-8")
-            record = json.loads(text) if name.endswith(".json") else yamlio.load(text)
+            record = json.loads(text) if name.endswith(".json") else \
+                yamlio.load(text, strings=True)
         except (ValueError, UnicodeDecodeError):
             continue
         if isinstance(record, dict) and any(pypi_affected(record, p) for p in packages):
@@ -143,23 +145,135 @@ class Cache:
     packages: list[str] = field(default_factory=list)
     advisories: list[dict[str, Any]] = field(default_factory=list)
     source: str = ""
+    # package -> {"versions": releases at or above its lowest fix, "yanked": [...]}
+    releases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def usable_fix(self, package: str, fixed: str | None) -> str | None:
+        """The lowest release at or above ``fixed`` that the index has not yanked (a fix
+        release is sometimes pulled for a regression); ``fixed`` when nothing is known."""
+        if fixed is None or package not in self.releases:
+            return fixed
+        from packaging.version import InvalidVersion, Version
+
+        known = self.releases[package]
+        yanked = set(known.get("yanked") or [])
+        try:
+            floor = Version(fixed)
+            candidates = sorted((Version(v), v) for v in known.get("versions") or []
+                                if v not in yanked and Version(v) >= floor
+                                and not Version(v).is_prerelease)
+        except InvalidVersion:
+            return fixed
+        return candidates[0][1] if candidates else fixed
 
 
-def refresh(repo: Path, packages: set[str], source: str | None = None) -> tuple[Cache, Cache]:
-    """Write the cache for ``packages`` from ``source``; return (before, after)."""
+def index_releases(packages: dict[str, str]) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
+    """For each package -> its lowest fix: the index's releases from that fix on, and
+    which of them are yanked. Best effort: (what was found, notes on what was not)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    from scaffold.licenseindex import IndexLookupError, _get, index_url
+
+    index = index_url()
+
+    def one(package: str, floor: str) -> tuple[str, dict[str, list[str]] | str]:
+        try:
+            body, content_type = _get(f"{index}/{canonicalize_name(package)}/",
+                                      accept="application/vnd.pypi.simple.v1+json",
+                                      limit=50_000_000)
+            document = json.loads(body) if "json" in content_type else None
+        except (IndexLookupError, ValueError) as exc:
+            return package, str(exc)
+        if not isinstance(document, dict):
+            return package, "the index does not speak the JSON Simple API"
+        lowest = Version(floor)
+        versions: set[str] = set()
+        yanked_files: dict[str, list[bool]] = {}
+        for entry in document.get("files") or []:
+            version = _file_version(str(entry.get("filename", "")))
+            if version is None:
+                continue
+            try:
+                if Version(version) < lowest:
+                    continue
+            except InvalidVersion:
+                continue
+            versions.add(version)
+            yanked_files.setdefault(version, []).append(bool(entry.get("yanked")))
+        yanked = sorted(v for v, flags in yanked_files.items() if all(flags))
+        return package, {"versions": sorted(versions, key=Version), "yanked": yanked}
+
+    found: dict[str, dict[str, list[str]]] = {}
+    notes: list[str] = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for package, result in pool.map(lambda item: one(*item), sorted(packages.items())):
+            if isinstance(result, str):
+                notes.append(f"{package}: yanked releases not checked ({result})")
+            else:
+                found[package] = result
+    return found, notes
+
+
+def _file_version(filename: str) -> str | None:
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        if filename.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def _lowest_fixes(advisories: list[dict[str, Any]]) -> dict[str, str]:
+    from packaging.version import InvalidVersion, Version
+
+    lowest: dict[str, str] = {}
+    for record in advisories:
+        for entry in record.get("affected") or []:
+            package = str((entry.get("package") or {}).get("name", ""))
+            for span in entry.get("ranges") or []:
+                for event in span.get("events") or []:
+                    fixed = event.get("fixed")
+                    try:
+                        if fixed and (package not in lowest
+                                      or Version(str(fixed)) < Version(lowest[package])):
+                            lowest[package] = str(fixed)
+                    except InvalidVersion:
+                        continue
+    return lowest
+
+
+def refresh(repo: Path, packages: set[str], source: str | None = None, *,
+            check_index: bool = True) -> tuple[Cache, Cache, list[str]]:
+    """Write the cache for ``packages`` from ``source``; return (before, after, notes).
+    With ``check_index``, the package index says which fix releases were yanked."""
     before = read_cache(repo)
     chosen = source or os.environ.get("MICROGATE_VULNS_SOURCE") or DEFAULT_SOURCE
     records = {str(r.get("id")): _trimmed(r, packages) for r in read_source(chosen, packages)}
     after = Cache(sorted(packages), [records[key] for key in sorted(records)],
                   chosen if "://" in chosen else Path(chosen).name)
+    notes: list[str] = []
+    if check_index:
+        after.releases, notes = index_releases(_lowest_fixes(after.advisories))
     path = repo / CACHE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {"schema": 1, "source": after.source, "packages": after.packages,
-                "advisories": after.advisories}
+                "advisories": after.advisories, "releases": after.releases}
     scratch = path.with_suffix(".json.tmp")
     scratch.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(scratch, path)
-    return before, after
+    return before, after, notes
 
 
 def read_cache(repo: Path) -> Cache:
@@ -175,9 +289,11 @@ def read_cache(repo: Path) -> Cache:
     if not isinstance(document, dict) or not isinstance(document.get("advisories"), list):
         raise MicrogateError(f"{CACHE_FILE} is not an advisory cache: run 'microgate vulns "
                              "refresh'")
+    releases = document.get("releases")
     return Cache([str(p) for p in document.get("packages") or []],
                  [a for a in document["advisories"] if isinstance(a, dict)],
-                 str(document.get("source", "")))
+                 str(document.get("source", "")),
+                 releases if isinstance(releases, dict) else {})
 
 
 # -- accepted risks ------------------------------------------------------------------------
@@ -193,7 +309,6 @@ class Acceptance:
 
 def read_accepted(repo: Path) -> tuple[list[Acceptance], list[tuple[int | None, str]]]:
     """The accepted risks, and a (line, problem) for each entry that is not valid."""
-    from scaffold import yamlio
     from scaffold.safefiles import SkippedFile, read_text
 
     try:
@@ -202,6 +317,8 @@ def read_accepted(repo: Path) -> tuple[list[Acceptance], list[tuple[int | None, 
         return [], []
     except SkippedFile as exc:
         return [], [(None, exc.why)]
+    from scaffold import yamlio
+
     try:
         document = yamlio.load(text, unique_keys=True) or {}
     except yamlio.InvalidYaml as exc:

@@ -23,6 +23,8 @@ def add_vulns(subparsers: Any, parser_class: type[argparse.ArgumentParser]) -> N
     refresh.add_argument("--from", dest="source", metavar="DIR|ZIP|URL",
                          help="where the advisories come from (default: OSV's PyPI export; "
                          "or MICROGATE_VULNS_SOURCE)")
+    refresh.add_argument("--offline", action="store_true",
+                         help="do not ask the package index which fix releases were yanked")
     refresh.add_argument("--fail-on-new", action="store_true",
                          help="exit 1 when an advisory appeared that affects a pin (for CI)")
     refresh.set_defaults(func=_cmd_refresh)
@@ -45,7 +47,8 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
 
         raise UsageError(f"{repo}: no pinned dependencies (requirements*.txt): run "
                          "'microgate lock' first")
-    before, after = refresh(repo, packages, args.source)
+    before, after, notes = refresh(repo, packages, args.source,
+                                   check_index=not args.offline)
 
     def affecting(advisories: list[dict[str, Any]]) -> set[str]:
         return {flaw.id for pin in pinned
@@ -54,6 +57,8 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     new = sorted(affecting(after.advisories) - affecting(before.advisories))
     print(f"Wrote {CACHE_FILE}: {len(after.advisories)} advisories about "
           f"{len(packages)} packages (from {after.source})")
+    for note in notes:
+        print(f"note: {note}")
     for flaw_id in new:
         print(f"new: {flaw_id} affects a pinned package")
     return 1 if args.fail_on_new and new else 0

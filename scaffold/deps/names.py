@@ -57,10 +57,9 @@ def closest_popular(name: str) -> str | None:
 @cache
 def import_names() -> dict[str, str]:
     """Import name -> distribution, where the two differ (policies/import-names.yaml)."""
-    from scaffold import yamlio
-    from scaffold.resources import policy_file
+    from scaffold.resources import load_policy
 
-    data = yamlio.load(policy_file("import-names.yaml").read_text(encoding="utf-8")) or {}
+    data = load_policy("import-names.yaml") or {}
     return {str(k): canonical_name(str(v)) for k, v in (data.get("imports") or {}).items()}
 
 
@@ -154,10 +153,9 @@ def _reasons(raw: Any) -> dict[str, str]:
 
 @cache
 def curated_set() -> CuratedSet:
-    from scaffold import yamlio
-    from scaffold.resources import policy_file
+    from scaffold.resources import load_policy
 
-    data = yamlio.load(policy_file("dependencies.yaml").read_text(encoding="utf-8")) or {}
+    data = load_policy("dependencies.yaml") or {}
     tiers = data.get("allowed") or {}
     common = _reasons(tiers.get("all"))
     allowed = {int(tier): {**common, **_reasons(names)} for tier, names in tiers.items()
@@ -168,11 +166,10 @@ def curated_set() -> CuratedSet:
 # -- brand-new releases -------------------------------------------------------------------
 
 def cooldown_days(tier: int) -> int:
-    from scaffold import yamlio
-    from scaffold.resources import policy_file
+    from scaffold.resources import load_policy
 
-    data = yamlio.load(policy_file("dependencies.yaml").read_text(encoding="utf-8")) or {}
-    days = (data.get("cooldown_days") or {}).get(tier, 7)
+    data = load_policy("dependencies.yaml") or {}
+    days = (data.get("cooldown_days") or {}).get(str(tier), 7)
     return int(days)
 
 

@@ -49,7 +49,8 @@ def build_sbom(repo: Path, app_name: str | None = None, today: dt.date | None = 
         licenses = read_licenses(repo)
     except MicrogateError:
         pass
-    advisories = read_cache(repo).advisories
+    cache = read_cache(repo)
+    advisories = cache.advisories
     accepted = {a.id: a for a in read_accepted(repo)[0] if a.until >= today}
     bom = Bom()
     if app_name:
@@ -76,7 +77,8 @@ def build_sbom(repo: Path, app_name: str | None = None, today: dt.date | None = 
                                                    source=VulnerabilitySource(name="OSV"))
                             for alias in flaw.ids[1:]],
                 affects=[BomTarget(ref=component.bom_ref.value or purl.to_string())],
-                recommendation=(f"upgrade to {flaw.fixed}" if flaw.fixed else None))
+                recommendation=(f"upgrade to {fixed}"
+                                if (fixed := cache.usable_fix(pin.name, flaw.fixed)) else None))
             severity = VulnerabilitySeverity(flaw.severity) if flaw.severity != "unknown" \
                 else VulnerabilitySeverity.UNKNOWN
             score = Decimal(str(flaw.score)) if flaw.score is not None else None
@@ -88,5 +90,7 @@ def build_sbom(repo: Path, app_name: str | None = None, today: dt.date | None = 
                     detail=f"risk accepted by {acceptance.who} until {acceptance.until}: "
                            f"{acceptance.reason}")
             bom.vulnerabilities.add(vulnerability)
+    if bom.metadata.component is not None:
+        bom.register_dependency(bom.metadata.component, list(seen.values()))
     outputter = make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6)
     return outputter.output_as_string(indent=2) + "\n"

@@ -95,7 +95,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def refresh(repo: Path, source: Path) -> None:
-    result = microgate("vulns", "refresh", str(repo), "--from", str(source))
+    result = microgate("vulns", "refresh", str(repo), "--from", str(source), "--offline")
     assert result.returncode == 0, result.output
 
 
@@ -209,10 +209,11 @@ def test_refresh_fail_on_new_tells_ci_a_new_advisory_appeared(repo: Path,
                                                               tmp_path: Path) -> None:
     refresh(repo, osv_zip(tmp_path / "all.zip"))
     again = microgate("vulns", "refresh", str(repo), "--from", str(tmp_path / "all.zip"),
-                      "--fail-on-new")
+                      "--fail-on-new", "--offline")
     assert again.returncode == 0, again.output
     database = pypa_database(tmp_path / "db")
-    newer = microgate("vulns", "refresh", str(repo), "--from", str(database), "--fail-on-new")
+    newer = microgate("vulns", "refresh", str(repo), "--from", str(database), "--fail-on-new",
+                      "--offline")
     assert newer.returncode == 1
     assert "new: PYSEC-9999-101" in newer.stdout or "new: PYSEC-9999-102" in newer.stdout
 
@@ -242,3 +243,24 @@ def test_vulns_check_lists_them(repo: Path, tmp_path: Path) -> None:
     result = microgate("vulns", "check", str(repo))
     assert result.returncode == 1
     assert "GHSA-9999-jjjj-0101" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_yanked_fix_release_is_skipped_in_the_advice(
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """requests 2.32.0 and 2.32.1 were yanked from the index: the advice names 2.32.2."""
+    record = {"id": "GHSA-9999-yyyy-0106", "database_specific": {"severity": "MODERATE"},
+              "summary": "verify=False sticks to the session",
+              "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                            "ranges": [{"type": "ECOSYSTEM",
+                                        "events": [{"introduced": "0"}, {"fixed": "2.32.0"}]}]}]}
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "GHSA-9999-yyyy-0106.json").write_text(json.dumps(record))
+    (repo / "requirements.txt").write_text(f"requests==2.31.0{HASH}\n")
+    result = microgate("vulns", "refresh", str(repo), "--from", str(tmp_path / "db"))
+    assert result.returncode == 0, result.output
+    if "yanked releases not checked" in result.stdout:
+        pytest.skip("the package index is not reachable from here")
+    main(["requirements.txt"])
+    assert "upgrade (2.32.0 was yanked): microgate lock --upgrade-package requests==2.32.2" \
+        in capsys.readouterr().out
