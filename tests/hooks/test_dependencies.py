@@ -26,7 +26,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_imports_provided_by_pins_the_stdlib_and_the_app_pass(repo: Path) -> None:
     (repo / "app" / "core.py").write_text(
         "import json\nimport os.path\nimport requests\nimport yaml\n"
-        "from app.helpers import helper\nfrom . import helpers\nfrom __future__ import annotations\n")
+        "from app.helpers import helper\nfrom . import helpers\n"
+        "from __future__ import annotations\n")
     assert main(["app/core.py"]) == 0
 
 

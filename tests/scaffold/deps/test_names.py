@@ -11,8 +11,8 @@ import pytest
 
 from hooks.pins import main
 from scaffold.deps.names import closest_popular, edit_distance
-from scaffold.lockfile import lock
 from scaffold.errors import MicrogateError
+from scaffold.lockfile import lock
 
 HASH = " --hash=sha256:" + "0" * 64
 
