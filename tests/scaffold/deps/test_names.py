@@ -95,3 +95,16 @@ def test_locking_a_package_the_index_does_not_have_says_so(repo: Path) -> None:
     if "could not reach the package index" in message:
         pytest.skip("the package index is not reachable from here")
     assert "no such package on the index: reqeusts-no-such-package-xq" in message
+
+
+def test_an_internal_package_the_curated_set_allows_is_not_a_look_alike(
+        repo: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A platform whose own package is one letter from a popular one lists it."""
+    from scaffold.deps import names
+
+    platform_set = names.CuratedSet(allowed={1: {"requestz": "our HTTP wrapper"}}, denied={})
+    monkeypatch.setattr(names, "curated_set", lambda: platform_set)
+    (repo / "requirements.txt").write_text(f"requestz==1.0{HASH}\n")
+    assert main(["requirements.txt"]) == 0
+    assert "look-alike" not in capsys.readouterr().out
