@@ -106,7 +106,7 @@ def read_source(source: str, packages: set[str]) -> Iterator[Mapping[str, Any]]:
             text = data.decode("utf-8")
             record = json.loads(text) if name.endswith(".json") else \
                 yamlio.load(text, strings=True)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             continue
         if isinstance(record, dict) and any(pypi_affected(record, p) for p in packages):
             yield record
@@ -283,9 +283,9 @@ def read_cache(repo: Path) -> Cache:
         document = json.loads(read_text(repo, CACHE_FILE, max_bytes=50_000_000))
     except FileNotFoundError:
         return Cache()
-    except (SkippedFile, ValueError) as exc:
-        raise MicrogateError(f"{CACHE_FILE} cannot be read ({exc}): run 'microgate vulns "
-                             "refresh'") from None
+    except (SkippedFile, ValueError, RecursionError) as exc:
+        raise MicrogateError(f"{CACHE_FILE} cannot be read ({str(exc)[:100]}): run "
+                             "'microgate vulns refresh'") from None
     if not isinstance(document, dict) or not isinstance(document.get("advisories"), list):
         raise MicrogateError(f"{CACHE_FILE} is not an advisory cache: run 'microgate vulns "
                              "refresh'")

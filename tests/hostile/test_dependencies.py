@@ -1,0 +1,95 @@
+"""Hostile advisory sources and caches: `microgate vulns refresh` and the vulns and
+dependencies checks read files an attacker may control (a pull request can edit the
+cache; a source may be a crafted archive)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from testing.hostile import microgate
+
+HASH = " --hash=sha256:" + "0" * 64
+
+
+@pytest.fixture
+def pinned(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    (app / ".microgate").mkdir(parents=True)
+    (app / "microapp.yaml").write_text("tier: 1\n")
+    (app / "requirements.txt").write_text(f"jinja2==2.10{HASH}\n")
+    return app
+
+
+def _laughs() -> str:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    previous = "a"
+    for name in "bcdefghi":
+        text += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
+        previous = name
+    return text + "affected: [{package: {name: jinja2, ecosystem: PyPI}}]\n"
+
+
+def test_a_yaml_bomb_in_an_advisory_folder_is_skipped(pinned: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "db" / "vulns" / "jinja2"
+    folder.mkdir(parents=True)
+    (folder / "PYSEC-0-1.yaml").write_text(_laughs())
+    result = microgate("vulns", "refresh", str(pinned), "--from", str(tmp_path / "db"),
+                       "--offline", timeout=60)
+    assert result.returncode == 0, result.output
+    assert "0 advisories" in result.stdout
+
+
+def test_a_link_in_an_advisory_folder_is_not_followed(pinned: Path, tmp_path: Path,
+                                                      outside: Path) -> None:
+    folder = tmp_path / "db" / "vulns" / "jinja2"
+    folder.mkdir(parents=True)
+    (folder / "PYSEC-0-2.yaml").symlink_to(outside)
+    result = microgate("vulns", "refresh", str(pinned), "--from", str(tmp_path / "db"),
+                       "--offline", timeout=60)
+    assert result.returncode == 0
+    assert "OUTSIDE" not in result.output
+
+
+def test_an_oversized_archive_member_is_skipped(pinned: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as handle:
+        handle.writestr("BIG.json", '{"id": "BIG", "details": "' + "x" * 5_000_000 + '"}')
+    result = microgate("vulns", "refresh", str(pinned), "--from", str(archive), "--offline",
+                       timeout=60)
+    assert result.returncode == 0
+    assert "0 advisories" in result.stdout
+
+
+@pytest.mark.parametrize("cache", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"advisories": "not a list"}',
+    "not json",
+])
+def test_a_broken_cache_in_a_pull_request_is_one_line(pinned: Path, cache: str) -> None:
+    (pinned / ".microgate" / "vulns.json").write_text(cache)
+    result = microgate("check", "--all-files", "--only", "vulns", "--repo", str(pinned),
+                       timeout=60)
+    result.assert_clean_error(1)
+    assert "microgate vulns refresh" in result.stdout
+
+
+def test_a_bomb_in_the_accepted_risks_is_refused(pinned: Path) -> None:
+    (pinned / ".microgate" / "vulns.json").write_text(json.dumps(
+        {"packages": ["jinja2"], "advisories": []}))
+    (pinned / ".microgate" / "vulns-accepted.yaml").write_text(_laughs())
+    result = microgate("check", "--all-files", "--only", "vulns", "--repo", str(pinned),
+                       timeout=60)
+    result.assert_clean_error(1)
+    assert "expands to more than" in result.stdout
+
+
+def test_a_hostile_import_line_does_not_crash_the_dependencies_check(pinned: Path) -> None:
+    (pinned / "app.py").write_text("import " + ".".join(["a"] * 5000) + "\n" +
+                                   "x = " + "(" * 5000 + ")" * 5000 + "\n")
+    result = microgate("check", "--all-files", "--only", "dependencies", "--repo",
+                       str(pinned), timeout=60)
+    assert "Traceback" not in result.output and "internal error" not in result.output
