@@ -41,7 +41,8 @@ def _identity_env(fallback_email: str) -> dict[str, str]:
     """Commit as the configured user; as the app's owner when git knows nobody."""
     env = dict(os.environ)
     probe = subprocess.run(
-        ["git", "config", "--get", "user.email"], capture_output=True, text=True, check=False
+        ["git", "config", "--get", "user.email"], capture_output=True, text=True, check=False,
+        timeout=GIT_TIMEOUT_SECONDS,
     )
     if not probe.stdout.strip() and "GIT_AUTHOR_EMAIL" not in env:
         env.update(
@@ -109,7 +110,8 @@ def repo_files(repo: Path) -> list[str]:
 
 def staged_files(repo: Path) -> list[str]:
     probe = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=repo,
-                           capture_output=True, text=True, check=False)
+                           capture_output=True, text=True, check=False,
+                           timeout=GIT_TIMEOUT_SECONDS)
     if probe.returncode != 0:
         raise MicrogateError(
             f"{repo} is not a git repo, so nothing is staged: pass --all-files, or name "

@@ -24,14 +24,14 @@ REDACTED = "[redacted]"
 
 @cache
 def _patterns() -> tuple[re.Pattern[str], ...]:
-    from scaffold import yamlio
-    from scaffold.resources import policy_file
+    from scaffold.errors import MicrogateError
+    from scaffold.resources import load_policy
 
     try:
-        raw = yamlio.load(policy_file("secrets.yaml").read_text(encoding="utf-8")) or {}
+        raw = load_policy("secrets.yaml") or {}
         sources = [str(d["regex"]) for d in raw.get("detectors") or []]
         sources += [str(r) for r in raw.get("redact") or []]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, MicrogateError):
         sources = []
     compiled = []
     for source in sources:

@@ -270,8 +270,7 @@ def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
     if options.dry_run:
         with tempfile.TemporaryDirectory(prefix="microgate-update-") as scratch:
             clone = Path(scratch) / repo.name
-            subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(repo), str(clone)],
-                           check=True, capture_output=True)
+            git(repo, "clone", "--quiet", "--no-hardlinks", str(repo), str(clone))
             _apply(clone, data, options, report)
             report.diff_stat = git(clone, "diff", "HEAD", "--stat") if report.updated or \
                 report.deleted else ""

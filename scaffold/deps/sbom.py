@@ -33,7 +33,7 @@ def build_sbom(repo: Path, app_name: str | None = None, today: dt.date | None = 
         from packageurl import PackageURL
     except ImportError:
         raise MicrogateError("the SBOM needs cyclonedx-python-lib: pip install "
-                             "cyclonedx-python-lib") from None
+                             "'microgate[sbom]'") from None
     from scaffold.deps.advisories import read_accepted, read_cache
     from scaffold.deps.lockfiles import lockfiles, read_pinned
     from scaffold.deps.osv import vulnerabilities
