@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,12 +23,32 @@ from testing.hostile import microgate
 from testing.util import answers
 
 
-def _hcl_text(value: str) -> str:
-    """An HCL string as Terraform reads it. python-hcl2 unescapes a plain string, but
-    keeps a template string (one with $${ or %%{ in it) as written, escapes and all."""
-    if "$${" in value or "%%{" in value:
-        value = json.loads('"' + value + '"')
-    return value.replace("$${", "${").replace("%%{", "%{")
+def _hcl_default(text: str, variable: str) -> str:
+    """The default of ``variable`` as Terraform reads the quoted string (HCL's spec:
+    backslash escapes, and $${ and %%{ for a literal ${ and %{). An unescaped ${ or %{
+    would be an interpolation or a directive: that fails the test."""
+    match = re.search(rf'variable "{variable}" {{\s*type\s*=\s*string\s*default\s*=\s*'
+                      r'"((?:[^"\\]|\\.)*)"', text)
+    assert match, variable
+    raw, out, i = match.group(1), [], 0
+    while i < len(raw):
+        if raw.startswith(("$${", "%%{"), i):
+            out.append(raw[i + 1:i + 3])
+            i += 3
+        elif raw.startswith(("${", "%{"), i):
+            raise AssertionError(f"{variable}: an unescaped {raw[i:i + 2]} in {raw!r}")
+        elif raw[i] == "\\":
+            code = raw[i + 1]
+            if code == "u":
+                out.append(chr(int(raw[i + 2:i + 6], 16)))
+                i += 6
+                continue
+            out.append({"n": "\n", "t": "\t", "r": "\r"}.get(code, code))
+            i += 2
+        else:
+            out.append(raw[i])
+            i += 1
+    return "".join(out)
 
 
 class _Text(HTMLParser):
@@ -73,11 +94,10 @@ def assert_every_file_parses_and_carries(repo: Path, given_answers: dict[str, An
     for key in ("purpose", "owner", "cost_center", "approver"):
         if given_answers.get(key):
             assert manifest[key] == given_answers[key]
-    variables = _loads(hcl2, (repo / "infra" / "variables.tf").read_text(encoding="utf-8"))
-    values = {name: body.get("default") for block in variables["variable"]
-              for name, body in block.items()}
-    assert _hcl_text(values["owner"]) == given_answers["owner"]
-    assert _hcl_text(values["cost_center"]) == given_answers["cost_center"]
+    variables = (repo / "infra" / "variables.tf").read_text(encoding="utf-8")
+    _loads(hcl2, variables)
+    assert _hcl_default(variables, "owner") == given_answers["owner"]
+    assert _hcl_default(variables, "cost_center") == given_answers["cost_center"]
     docstring = ast.get_docstring(ast.parse((repo / "app" / "__init__.py").read_text("utf-8")),
                                   clean=False)
     assert docstring == f"{given_answers['name']}: {given_answers['purpose']}"
@@ -103,6 +123,7 @@ HOSTILE_ANSWERS = {
     "html-in-purpose": {"purpose": "<script>alert(1)</script> & <b>bold</b>",
                         "runtime": "static-site"},
     "markdown-pipe-owner": {"owner": "a|b@example.com"},
+    "terraform-directive-owner": {"owner": "%{x}${y}@example.com"},
     "unicode": {"purpose": "Résumé ✓ 数据 — ﬁne", "cost_center": "ÆØÅ-7"},
 }
 
