@@ -107,6 +107,16 @@ def secret_part(kind: str) -> str:
     return value
 
 
+def billion_laughs(tail: str = "") -> str:
+    """A few hundred bytes of YAML whose aliases expand to 387 million strings."""
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    previous = "a"
+    for name in "bcdefghi":
+        text += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
+        previous = name
+    return text + tail
+
+
 def copy_app(source: Path, dest: Path) -> Path:
     shutil.copytree(source, dest, symlinks=True)
     return dest

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from testing.hostile import microgate
+from testing.hostile import billion_laughs, microgate
 
 HASH = " --hash=sha256:" + "0" * 64
 
@@ -24,19 +24,11 @@ def pinned(tmp_path: Path) -> Path:
     return app
 
 
-def _laughs() -> str:
-    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    previous = "a"
-    for name in "bcdefghi":
-        text += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
-        previous = name
-    return text + "affected: [{package: {name: jinja2, ecosystem: PyPI}}]\n"
-
-
 def test_a_yaml_bomb_in_an_advisory_folder_is_skipped(pinned: Path, tmp_path: Path) -> None:
     folder = tmp_path / "db" / "vulns" / "jinja2"
     folder.mkdir(parents=True)
-    (folder / "PYSEC-0-1.yaml").write_text(_laughs())
+    bomb = billion_laughs("affected: [{package: {name: jinja2, ecosystem: PyPI}}]\n")
+    (folder / "PYSEC-0-1.yaml").write_text(bomb)
     result = microgate("vulns", "refresh", str(pinned), "--from", str(tmp_path / "db"),
                        "--offline", timeout=60)
     assert result.returncode == 0, result.output
@@ -80,7 +72,7 @@ def test_a_broken_cache_in_a_pull_request_is_one_line(pinned: Path, cache: str) 
 def test_a_bomb_in_the_accepted_risks_is_refused(pinned: Path) -> None:
     (pinned / ".microgate" / "vulns.json").write_text(json.dumps(
         {"packages": ["jinja2"], "advisories": []}))
-    (pinned / ".microgate" / "vulns-accepted.yaml").write_text(_laughs())
+    (pinned / ".microgate" / "vulns-accepted.yaml").write_text(billion_laughs())
     result = microgate("check", "--all-files", "--only", "vulns", "--repo", str(pinned),
                        timeout=60)
     result.assert_clean_error(1)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from testing.hostile import SECRETS, microgate
+from testing.hostile import SECRETS, billion_laughs, microgate
 from testing.util import commit_all, git
 
 CHECK_OF = {
@@ -96,15 +96,6 @@ def test_requirement_includes_stay_inside_the_repo(app: Path, outside: Path,
 
 # -- bombs, nesting, size ---------------------------------------------------------------
 
-def _laughs() -> str:
-    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    previous = "a"
-    for name in "bcdefghi":
-        text += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
-        previous = name
-    return text
-
-
 @pytest.mark.parametrize("path,check", [("microapp.yaml", "manifest"),
                                         ("prompts/manifest.yaml", "prompts"),
                                         ("config/bomb.yaml", "secrets"),
@@ -112,7 +103,7 @@ def _laughs() -> str:
 def test_a_billion_laughs_is_refused_without_exhausting_memory(app: Path, path: str,
                                                                check: str) -> None:
     (app / path).parent.mkdir(parents=True, exist_ok=True)
-    (app / path).write_text(_laughs(), encoding="utf-8")
+    (app / path).write_text(billion_laughs(), encoding="utf-8")
     result = microgate(*_check(app, check), cwd=app, timeout=60)
     assert "Traceback" not in result.output
     assert "MemoryError" not in result.output
