@@ -79,6 +79,36 @@ def resolve_template(template: str | None) -> tuple[str, bool]:
     return str(path), path == bundled_template().resolve()
 
 
+def installed_from_checkout() -> tuple[str, str] | None:
+    """(folder, commit) when this microgate was installed from a git checkout
+    (``pip install .`` or ``-e .``, which record it in direct_url.json, PEP 610).
+
+    A fresh machine reaches that checkout where it may not reach the public hook
+    repository, and its commit holds exactly the hooks of the microgate that runs.
+    """
+    import importlib.metadata
+    import json
+    import subprocess
+    import urllib.parse
+
+    try:
+        text = importlib.metadata.distribution("microgate").read_text("direct_url.json")
+        url = str(json.loads(text or "{}").get("url", ""))
+    except (importlib.metadata.PackageNotFoundError, ValueError, AttributeError):
+        return None
+    if not url.startswith("file://"):
+        return None
+    folder = Path(urllib.parse.unquote(url[len("file://"):]))
+    if not (folder / ".git").exists() or not (folder / ".pre-commit-hooks.yaml").is_file():
+        return None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (str(folder), commit) if commit else None
+
+
 def policy_values(
     tier: int,
     policy: TierPolicy,
@@ -88,13 +118,17 @@ def policy_values(
 ) -> dict[str, Any]:
     """What the template renders beside the answers, from the platform's policies."""
     rule = policy.rule(tier)
+    repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO")
+    rev = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV")
+    if repo is None and rev is None:
+        repo, rev = installed_from_checkout() or (None, None)
     return {
         "tier_caps": {
             **rule.compute.model_dump(),
             "max_monthly_budget_usd": rule.max_monthly_budget_usd,
         },
-        "hooks_repo": hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or DEFAULT_HOOKS_REPO,
-        "hooks_rev": hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or f"v{__version__}",
+        "hooks_repo": repo or DEFAULT_HOOKS_REPO,
+        "hooks_rev": rev or f"v{__version__}",
         "microgate_version": __version__,
     }
 

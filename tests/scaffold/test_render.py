@@ -12,7 +12,7 @@ import yaml
 from hcl2.utils import SerializationOptions
 
 from scaffold.manifest import parse_manifest_text
-from testing.util import git, run
+from testing.util import REPO_ROOT, git, run
 
 UNQUOTED = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
 RUNTIMES = ["serverless", "container", "static-site"]
@@ -100,9 +100,12 @@ def test_pre_commit_config_pins_the_hook_suite(make_app: Any, tmp_path: Path) ->
     config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
     (entry,) = config["repos"]
     assert entry["repo"] == str(tmp_path / "hooks-repo") and entry["rev"] == "abc123"
+    # This microgate was installed from a git checkout (pip install -e .): a new app pins
+    # that checkout at its commit, which a fresh machine reaches with no network.
     default = make_app(dest=tmp_path / "default")
     default_entry = yaml.safe_load((default / ".pre-commit-config.yaml").read_text())["repos"][0]
-    assert default_entry["rev"] == "v0.1.0"
+    head = run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT).stdout.strip()
+    assert default_entry == {**default_entry, "repo": str(REPO_ROOT), "rev": head}
 
 
 @pytest.mark.slow
