@@ -92,6 +92,15 @@ def make_commit(work: Path, hooks: tuple[Path, str]) -> tuple[Path, list[str]]:
         f"repos:\n  - repo: {hooks[0]}\n    rev: {hooks[1]}\n    hooks:\n" + "".join(
             f"      - id: microgate-{name}\n"
             for name in ("secrets", "manifest", "test-presence", "pins", "licenses")))
+    # Issue 18: the nine fast checks as nine hooks, and as the one microgate-suite hook.
+    from scaffold.checks.runner import SUITE
+
+    (app / "nine.yaml").write_text(
+        f"repos:\n  - repo: {hooks[0]}\n    rev: {hooks[1]}\n    hooks:\n" + "".join(
+            f"      - id: microgate-{name}\n" for name in SUITE))
+    (app / "suite.yaml").write_text(
+        f"repos:\n  - repo: {hooks[0]}\n    rev: {hooks[1]}\n    hooks:\n"
+        "      - id: microgate-suite\n")
     files = []
     for n, factor in ((1, 0.9), (2, 1.1)):
         (app / "app" / f"rule{n}.py").write_text(MODULE.format(n=n, factor=factor))
@@ -123,7 +132,8 @@ def findings_of(app: Path, config: str, files: list[str]) -> str:
 def part_commit(runs: int, work: Path) -> None:
     hooks = snapshot_checkout(work / "hooks")
     app, files = make_commit(work, hooks)
-    for config in ("floor.yaml", "common.yaml", "five.yaml"):  # install the environments
+    configs = ("floor.yaml", "common.yaml", "five.yaml", "nine.yaml", "suite.yaml")
+    for config in configs:  # install the environments
         pre_commit(app, config, files, expect=None)
     floor, _ = median_of(runs, lambda _: pre_commit(app, "floor.yaml", files))
     common, _ = median_of(runs, lambda _: pre_commit(app, "common.yaml", files))
@@ -135,6 +145,13 @@ def part_commit(runs: int, work: Path) -> None:
            target="microgate at most 500 ms and faster than the common way")
     print(f"  ratio common way / microgate: {common / ours:.2f}x")
     verdict(ours <= 0.5 and ours < common)
+    nine, _ = median_of(runs, lambda _: pre_commit(app, "nine.yaml", files, expect=None))
+    suite, _ = median_of(runs, lambda _: pre_commit(app, "suite.yaml", files, expect=None))
+    report(f"the nine fast checks, median of {runs}",
+           [("floor: one no-op hook", floor),
+            ("nine hooks, one process each", nine),
+            ("microgate-suite, one process", suite)])
+    print(f"  ratio nine hooks / suite: {nine / suite:.2f}x")
     # No finding of the common way lost: plant secrets the common way knows.
     (app / "app" / "rule1.py").write_text(
         MODULE.format(n=1, factor=0.9) + secret_line("aws") + "\n" +

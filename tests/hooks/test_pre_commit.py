@@ -79,14 +79,40 @@ def test_an_untested_function_is_blocked_until_it_has_a_test(app: Path) -> None:
     assert passed.returncode == 0, passed.output
 
 
-def test_every_hook_runs_on_the_whole_generated_repo(app: Path) -> None:
-    result = run([*PRE_COMMIT, "run", "--all-files"], cwd=app)
+HOOK_NAMES = ("secrets", "manifest", "test presence", "pins", "licenses", "iac", "cost",
+              "sast", "prompts", "vulns", "dependencies")
+PREK = [str(Path(sys.executable).parent / "prek")]
+
+
+@pytest.mark.parametrize("runner", ["pre-commit", "prek"])
+def test_every_hook_runs_on_the_whole_generated_repo(app: Path, runner: str,
+                                                     tmp_path: Path) -> None:
+    """Both runners: prek builds the hooks' environments with uv, which may resolve other
+    versions (python-hcl2 among them) than pip does."""
+    command = PRE_COMMIT if runner == "pre-commit" else PREK
+    env = {"PREK_HOME": str(tmp_path / "prek")}
+    result = run([*command, "run", "--all-files"], cwd=app, env=env)
     assert result.returncode == 0, result.output
-    for name in ("secrets", "manifest", "test presence", "pins", "licenses", "iac", "cost",
-                 "sast", "prompts"):
+    for name in HOOK_NAMES:
         line = next(line for line in result.stdout.splitlines()
                     if line.startswith(f"microgate {name}"))
         assert line.endswith("Passed"), line
+    # and every hook bites under both: one planted finding each
+    (app / "app" / "settings.py").write_text(secret_line("aws") + "\nimport leftpadx\n")
+    (app / "app" / "helpers.py").write_text("def helper(x: int) -> int:\n    return x\n"
+                                           "\n\ndef risky(cmd: str) -> None:\n"
+                                           "    import os\n    os.system(cmd)\n")
+    with (app / "requirements.txt").open("a") as handle:
+        handle.write("reqeusts==2.0\n")
+    variables = app / "infra" / "variables.tf"
+    variables.write_text(variables.read_text().replace("default = 256", "default = 10240", 1))
+    git(app, "add", "--all")
+    blocked = run([*command, "run", "--all-files"], cwd=app, env=env)
+    assert blocked.returncode == 1
+    for evidence in ("[secrets/secret]", "[test-presence/", "[pins/look-alike]",
+                     "[pins/no-hash]", "[dependencies/unprovided-import]",
+                     "[sast/subprocess-shell]"):
+        assert evidence in blocked.output, (evidence, blocked.output[-3000:])
 
 
 def test_a_released_prompt_edited_in_place_is_blocked_until_it_is_a_new_version(
