@@ -114,7 +114,7 @@ def test_already_current_and_commit(app: Path) -> None:
 
 
 def test_a_migration_renames_a_manifest_field_and_the_manifest_stays_valid(app: Path) -> None:
-    edit(app, "microapp.yaml", 'cost_center: "unassigned"', 'cost_center: "cc-77"')
+    edit(app, "microapp.yaml", "cost_center: 'unassigned'", "cost_center: 'cc-77'")
     commit_all(app, "our cost centre")
     untrusted = microgate("update", str(app), "--vcs-ref", "v2.0.0")
     assert untrusted.returncode == 4 and "run again with --trust" in untrusted.stderr
@@ -122,7 +122,7 @@ def test_a_migration_renames_a_manifest_field_and_the_manifest_stays_valid(app: 
     result = microgate("update", str(app), "--vcs-ref", "v2.0.0", "--trust", "--no-check")
     assert result.returncode == 0, result.output
     manifest = (app / "microapp.yaml").read_text()
-    assert "schema_version: 2" in manifest and 'billing_code: "cc-77"' in manifest
+    assert "schema_version: 2" in manifest and "billing_code: 'cc-77'" in manifest
     assert "cost_center" not in manifest and "<<<<<<<" not in manifest
     assert "# What this app is" in manifest  # the comments survive the migration
     valid = microgate("manifest", "validate", str(app / "microapp.yaml"))
