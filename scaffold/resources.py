@@ -54,13 +54,15 @@ def load_policy(name: str) -> Any:
     JSON in the user's cache, keyed by the policy file's content, so a platform team's
     edit takes effect at once and an unchanged policy costs a hash and a JSON read.
     """
-    import hashlib
     import json
     import os
+    import zlib
 
     path = policy_file(name)
     data = path.read_bytes()
-    key = hashlib.sha256(data).hexdigest()[:32]
+    # A cache key, not a signature: CRC-32 and the length tell edits apart, without
+    # loading a hash library.
+    key = f"{zlib.crc32(data):08x}{len(data):x}"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     cached = Path(base) / "microgate" / "policies" / f"{name}.{key}.json"
     try:

@@ -25,11 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
-from scaffold import yamlio
 from scaffold.errors import MicrogateError
-from scaffold.resources import policy_file
+from scaffold.resources import load_policy, policy_file
 
 BASELINE_FILE = ".secrets.baseline"
 PRAGMA = "# pragma: allowlist secret"
@@ -106,7 +103,7 @@ class SecretsPolicy:
 def default_secrets_policy() -> SecretsPolicy:
     path = policy_file("secrets.yaml")
     try:
-        raw = yamlio.load(path.read_text(encoding="utf-8"))
+        raw = load_policy("secrets.yaml")
         detectors = tuple(
             (str(d["name"]), str(d["secret_type"]), str(d["regex"])) for d in raw["detectors"]
         )
@@ -116,7 +113,7 @@ def default_secrets_policy() -> SecretsPolicy:
                             for entry in raw.get("not_secrets") or [])
         return SecretsPolicy(detectors, int(raw.get("max_file_bytes", 10_000_000)),
                              not_secrets)
-    except (yaml.YAMLError, KeyError, TypeError, ValueError, re.error) as exc:
+    except (MicrogateError, KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
         raise MicrogateError(f"{path}: the secrets policy is not valid: {exc}") from None
 
 
@@ -154,6 +151,10 @@ def _without_requests() -> Iterator[None]:
 def _safe_to_transform(text: str, filename: str) -> bool:
     if not filename.endswith((".yaml", ".yml")):
         return True
+    import yaml
+
+    from scaffold import yamlio
+
     if "&" not in text and text.count("[") + text.count("{") < yamlio.MAX_DEPTH:
         return True
     try:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 LOCKFILE_PATTERN = re.compile(r"(^|/)requirements[^/]*\.txt$")
 PIN_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;\\]+)")
 MAX_LOCKFILE_BYTES = 5_000_000
 
 
-@dataclass(frozen=True, order=True)
-class PinnedPackage:
+class PinnedPackage(NamedTuple):
     name: str  # PEP 503 normalised
     version: str
     lockfile: str
@@ -70,13 +69,19 @@ def app_tier(repo: Path) -> int:
 
 def approved_packages(repo: Path) -> set[str]:
     """``[tool.microgate.dependencies] approved`` in the repo's pyproject.toml."""
-    import tomllib
-
     from scaffold.safefiles import SkippedFile, read_text
 
     try:
-        data = tomllib.loads(read_text(repo, "pyproject.toml", max_bytes=1_000_000))
-    except (OSError, SkippedFile, tomllib.TOMLDecodeError):
+        text = read_text(repo, "pyproject.toml", max_bytes=1_000_000)
+    except (OSError, SkippedFile):
+        return set()
+    if "microgate" not in text or "approved" not in text:
+        return set()
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         return set()
     approved = data.get("tool", {}).get("microgate", {}).get("dependencies", {}).get(
         "approved", [])

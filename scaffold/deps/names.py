@@ -3,13 +3,11 @@ pinned dependency provides, and packages outside the platform's curated set."""
 
 from __future__ import annotations
 
-import ast
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from scaffold.deps.lockfiles import canonical_name
 
@@ -42,13 +40,25 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return min(previous[-1], limit)
 
 
+@cache
+def _popular_by_length() -> dict[int, tuple[str, ...]]:
+    buckets: dict[int, list[str]] = {}
+    for name in sorted(popular_packages()):
+        buckets.setdefault(len(name), []).append(name)
+    return {length: tuple(names) for length, names in buckets.items()}
+
+
 def closest_popular(name: str) -> str | None:
     """The popular package ``name`` is one or two edits from (one for short names)."""
     key = canonical_name(name)
     if key in popular_packages():
         return None
     allowed = 1 if len(key) <= 5 else 2
-    best = min(((edit_distance(key, p), p) for p in popular_packages()), default=(9, ""))
+    buckets = _popular_by_length()
+    # Names more than `allowed` letters longer or shorter cannot be that close.
+    candidates = [p for length in range(len(key) - allowed, len(key) + allowed + 1)
+                  for p in buckets.get(length, ())]
+    best = min(((edit_distance(key, p, allowed + 1), p) for p in candidates), default=(9, ""))
     return best[1] if best[0] <= allowed else None
 
 
@@ -71,14 +81,15 @@ def provided_by(distribution: str) -> set[str]:
     return names
 
 
-@dataclass(frozen=True)
-class UnprovidedImport:
+class UnprovidedImport(NamedTuple):
     path: str
     line: int
     module: str
 
 
-def _top_level_imports(tree: ast.Module) -> Iterable[tuple[str, int]]:
+def _top_level_imports(tree: Any) -> Iterable[tuple[str, int]]:
+    import ast
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -102,6 +113,8 @@ def unprovided_imports(repo: Path, sources: list[str], distributions: set[str],
                        also_local: set[str] | None = None) -> list[UnprovidedImport]:
     """Imports in ``sources`` that are neither the standard library, the repo's own
     modules, nor provided by a pinned distribution."""
+    import ast
+
     from scaffold.safefiles import SkippedFile, read_bytes
 
     provided: set[str] = set()
@@ -127,8 +140,7 @@ def unprovided_imports(repo: Path, sources: list[str], distributions: set[str],
 
 # -- the platform's curated set -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class CuratedSet:
+class CuratedSet(NamedTuple):
     allowed: dict[int, dict[str, str]]  # tier -> {package: reason}; empty: no allowlist
     denied: dict[str, str]  # package: reason
 
@@ -177,15 +189,22 @@ def upload_dates(repo: Path) -> dict[str, Any]:
     """``name==version`` -> the date its files reached the index, as `microgate lock`
     recorded them in .microgate/licenses.json."""
     import datetime as dt
+    import json
 
-    from scaffold.licenses import read_cache
+    from scaffold.safefiles import SkippedFile, read_text
 
     try:
-        cached = read_cache(repo)
-    except Exception:  # noqa: BLE001 - the licenses check reports a broken cache
-        return {}
+        document = json.loads(read_text(repo, ".microgate/licenses.json",
+                                        max_bytes=20_000_000))
+        cached = document["packages"]
+        if not isinstance(cached, dict):
+            return {}
+    except (OSError, SkippedFile, ValueError, KeyError, TypeError, RecursionError):
+        return {}  # the licenses check says what is wrong with it
     dates = {}
     for key, entry in cached.items():
+        if not isinstance(entry, dict):
+            continue
         try:
             dates[key] = dt.date.fromisoformat(str(entry.get("uploaded", ""))[:10])
         except ValueError:
