@@ -34,7 +34,7 @@ def _policy() -> dict[str, Any]:
 def run(repo: Path, files: list[str] | None, today: dt.date | None = None) -> CheckResult:
     from scaffold.deps.advisories import ACCEPTED_FILE, CACHE_FILE, read_accepted, read_cache
     from scaffold.deps.lockfiles import LOCKFILE_PATTERN, app_tier, lockfiles, read_pinned
-    from scaffold.deps.osv import vulnerabilities
+    from scaffold.deps.osv import by_package, vulnerabilities
     from scaffold.errors import MicrogateError
 
     today = today or dt.date.today()
@@ -79,8 +79,9 @@ def run(repo: Path, files: list[str] | None, today: dt.date | None = None) -> Ch
                                 "no advisory cache, so no dependency was checked for known "
                                 "vulnerabilities: run `microgate vulns refresh` and commit "
                                 f"{CACHE_FILE}", "warning"))
+    grouped = by_package(cache.advisories)
     for pin in sorted(pinned):
-        for flaw in vulnerabilities(cache.advisories, pin.name, pin.version):
+        for flaw in vulnerabilities(grouped.get(pin.name, []), pin.name, pin.version):
             level = flaw.severity if flaw.severity != "unknown" else unknown_as
             acceptance = next((by_id[i] for i in flaw.ids if i in by_id), None)
             also = f" ({', '.join(flaw.ids[1:4])})" if len(flaw.ids) > 1 else ""

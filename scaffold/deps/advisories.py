@@ -189,7 +189,10 @@ def index_releases(packages: dict[str, str]) -> tuple[dict[str, dict[str, list[s
             return package, str(exc)
         if not isinstance(document, dict):
             return package, "the index does not speak the JSON Simple API"
-        lowest = Version(floor)
+        try:
+            lowest = Version(floor)
+        except InvalidVersion:
+            return package, f"{floor!r} is not a release"
         versions: set[str] = set()
         yanked_files: dict[str, list[bool]] = {}
         for entry in document.get("files") or []:
@@ -243,6 +246,8 @@ def _lowest_fixes(advisories: list[dict[str, Any]]) -> dict[str, str]:
         for entry in record.get("affected") or []:
             package = str((entry.get("package") or {}).get("name", ""))
             for span in entry.get("ranges") or []:
+                if span.get("type") != "ECOSYSTEM":
+                    continue  # GIT ranges name commits, not releases
                 for event in span.get("events") or []:
                     fixed = event.get("fixed")
                     try:

@@ -37,7 +37,7 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     from scaffold.cli import _folder
     from scaffold.deps.advisories import CACHE_FILE, refresh
     from scaffold.deps.lockfiles import lockfiles, read_pinned
-    from scaffold.deps.osv import vulnerabilities
+    from scaffold.deps.osv import by_package, vulnerabilities
 
     repo = _folder(args.path)
     pinned, _ = read_pinned(repo, lockfiles(repo))
@@ -51,8 +51,9 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
                                    check_index=not args.offline)
 
     def affecting(advisories: list[dict[str, Any]]) -> set[str]:
+        grouped = by_package(advisories)
         return {flaw.id for pin in pinned
-                for flaw in vulnerabilities(advisories, pin.name, pin.version)}
+                for flaw in vulnerabilities(grouped.get(pin.name, []), pin.name, pin.version)}
 
     new = sorted(affecting(after.advisories) - affecting(before.advisories))
     print(f"Wrote {CACHE_FILE}: {len(after.advisories)} advisories about "

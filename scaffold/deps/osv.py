@@ -71,6 +71,39 @@ def _range_verdict(version: Version, events: list[Mapping[str, Any]]) -> tuple[b
     return True, fixes[0] if fixes else None
 
 
+def _listed(text: str, version: Version, listed: list[Any]) -> bool:
+    """Whether ``version`` is in an explicit ``versions`` list, PEP 440 equality.
+
+    Lists run to hundreds of versions: an exact string match settles most cases, and only
+    entries that could still be equal (same release number once trailing zeros go, or an
+    epoch) are parsed."""
+    if text in listed:
+        return True
+    first = str(version.release[0])
+    for entry in listed:
+        raw = str(entry)
+        # Equal versions share their first release number (written without leading zeros
+        # in OSV data), unless an epoch or a leading "v" is involved: parse those.
+        if "!" not in raw and not raw.lstrip("vV").startswith(first):
+            continue
+        other = _version(raw)
+        if other is not None and other == version:
+            return True
+    return False
+
+
+def by_package(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Records grouped by the PyPI packages they affect, to match each pin only against
+    its own package's advisories."""
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        names = {_canonical(str((entry.get("package") or {}).get("name", "")))
+                 for entry in record.get("affected") or []}
+        for name in names:
+            grouped.setdefault(name, []).append(record)
+    return grouped
+
+
 def affects(record: Mapping[str, Any], package: str, version_text: str
             ) -> tuple[bool, str | None]:
     """Whether ``record`` affects ``package==version_text``, and the lowest fixed version
@@ -82,8 +115,7 @@ def affects(record: Mapping[str, Any], package: str, version_text: str
         return False, None
     hit, fix = False, None
     for entry in pypi_affected(record, package):
-        listed = {v for v in (_version(x) for x in entry.get("versions") or []) if v}
-        if version in listed:
+        if _listed(version_text, version, entry.get("versions") or []):
             hit = True
         for span in entry.get("ranges") or []:
             if span.get("type") != "ECOSYSTEM":

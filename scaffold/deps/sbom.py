@@ -36,7 +36,7 @@ def build_sbom(repo: Path, app_name: str | None = None, today: dt.date | None = 
                              "'microgate[sbom]'") from None
     from scaffold.deps.advisories import read_accepted, read_cache
     from scaffold.deps.lockfiles import lockfiles, read_pinned
-    from scaffold.deps.osv import vulnerabilities
+    from scaffold.deps.osv import by_package, vulnerabilities
     from scaffold.licenses import read_cache as read_licenses
 
     today = today or dt.date.today()
@@ -50,7 +50,7 @@ def build_sbom(repo: Path, app_name: str | None = None, today: dt.date | None = 
     except MicrogateError:
         pass
     cache = read_cache(repo)
-    advisories = cache.advisories
+    grouped = by_package(cache.advisories)
     accepted = {a.id: a for a in read_accepted(repo)[0] if a.until >= today}
     bom = Bom()
     if app_name:
@@ -69,7 +69,7 @@ def build_sbom(repo: Path, app_name: str | None = None, today: dt.date | None = 
             component.licenses.add(LicenseExpression(str(license_id)))
         bom.components.add(component)
         seen[key] = component
-        for flaw in vulnerabilities(advisories, pin.name, pin.version):
+        for flaw in vulnerabilities(grouped.get(pin.name, []), pin.name, pin.version):
             vulnerability = Vulnerability(
                 bom_ref=f"{flaw.id}:{key}", id=flaw.id, description=flaw.summary or None,
                 source=VulnerabilitySource(name="OSV"),

@@ -60,6 +60,15 @@ OSV_REQUESTS_LOW = {
                   "ranges": [{"type": "ECOSYSTEM",
                               "events": [{"introduced": "2.3.0"}, {"fixed": "2.31.0"}]}]}],
 }
+OSV_GIT_RANGE = {
+    "id": "GHSA-9999-gggg-0107", "summary": "A flaw also given by commit",
+    "affected": [{"package": {"ecosystem": "PyPI", "name": "jinja2"},
+                  "ranges": [{"type": "GIT", "repo": "https://example.com/jinja.git",
+                              "events": [{"introduced": "0"},
+                                         {"fixed": "2545222a3853e31ace15d87ae0e2effb7da0c96b"}]},
+                             {"type": "ECOSYSTEM",
+                              "events": [{"introduced": "0"}, {"fixed": "2.10.1"}]}]}],
+}
 OSV_WITHDRAWN = {**OSV_REQUESTS_LOW, "id": "GHSA-9999-wwww-0104",
                  "withdrawn": "2024-05-01T00:00:00Z", "database_specific": {"severity": "CRITICAL"}}
 
@@ -264,3 +273,15 @@ def test_a_yanked_fix_release_is_skipped_in_the_advice(
     main(["requirements.txt"])
     assert "upgrade (2.32.0 was yanked): microgate lock --upgrade-package requests==2.32.2" \
         in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_git_range_beside_an_ecosystem_range_does_not_trip_the_index_lookup(
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with zipfile.ZipFile(tmp_path / "git.zip", "w") as archive:
+        archive.writestr("GHSA-9999-gggg-0107.json", json.dumps(OSV_GIT_RANGE))
+    result = microgate("vulns", "refresh", str(repo), "--from", str(tmp_path / "git.zip"))
+    assert result.returncode == 0, result.output
+    assert "Traceback" not in result.output
+    main(["requirements.txt"])
+    assert "GHSA-9999-gggg-0107" in capsys.readouterr().out
