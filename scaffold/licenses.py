@@ -202,6 +202,7 @@ class Pin:
 
 def read_pins(repo: Path, lockfile: str = LOCKFILE) -> list[Pin]:
     from scaffold.checks.pins import canonical_name, logical_lines
+    from scaffold.deps.lockfiles import PIN_LINE
 
     path = repo / lockfile
     try:
@@ -212,7 +213,7 @@ def read_pins(repo: Path, lockfile: str = LOCKFILE) -> list[Pin]:
         raise MicrogateError(f"{lockfile} cannot be read as UTF-8 text") from None
     pins = []
     for number, line in logical_lines(text):
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;\\]+)", line)
+        match = PIN_LINE.match(line)
         if match:
             pins.append(Pin(canonical_name(match.group(1)), match.group(3), number))
     return pins

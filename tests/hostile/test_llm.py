@@ -12,7 +12,7 @@ import pytest
 from scaffold import sandbox
 from scaffold.testgen import validate
 from testing.chatserver import ChatServer, Reply, chat_server
-from testing.hostile import capped, copy_app, microgate
+from testing.hostile import CappedRun, capped, copy_app, microgate
 
 KEY = "sk-hostile-key-" + "Q" * 32
 SHOUT = '\n\ndef shout(text):\n    return text.upper() + "!"\n'
@@ -53,7 +53,7 @@ def llm_app(pristine_app: Path, tmp_path: Path) -> Iterator[Path]:
 
 
 def _generate(repo: Path, server: ChatServer, *args: str,
-              extra_env: dict[str, str] | None = None) -> object:
+              extra_env: dict[str, str] | None = None) -> CappedRun:
     env = {"MICROGATE_LLM_BASE_URL": server.url, "MICROGATE_LLM_MODEL": "test-model",
            "MICROGATE_LLM_API_KEY": KEY, "MICROGATE_LLM_TIMEOUT": "10", **(extra_env or {})}
     return microgate("tests", "generate", "--repo", str(repo), "--on-failure", "drop", *args,
@@ -65,7 +65,7 @@ def test_a_looping_generated_test_is_stopped_dropped_and_leaves_no_file(llm_app:
     before = (llm_app / "tests" / "test_core.py").read_text(encoding="utf-8")
     with chat_server(ChatServer(default=lambda body: Reply(content=looping))) as server:
         result = _generate(llm_app, server)
-    assert "took longer than" in result.output or "stopped" in result.output  # type: ignore[attr-defined]
+    assert "took longer than" in result.output or "stopped" in result.output
     assert (llm_app / "tests" / "test_core.py").read_text(encoding="utf-8") == before
     assert "test_shout" not in before
 
@@ -75,7 +75,7 @@ def test_an_escape_attempt_never_runs(llm_app: Path) -> None:
     with chat_server(ChatServer(default=lambda body: Reply(content=escape))) as server:
         result = _generate(llm_app, server)
     assert not (llm_app / "PWNED").exists()
-    assert "rejected" in result.output  # type: ignore[attr-defined]
+    assert "rejected" in result.output
     assert "__import__" not in (llm_app / "tests" / "test_core.py").read_text("utf-8")
 
 
@@ -83,7 +83,7 @@ def test_without_a_sandbox_the_llm_tests_are_written_for_review_not_run(llm_app:
     answer = _answer("    assert shout('a') == 'A!'")
     with chat_server(ChatServer(default=lambda body: Reply(content=answer))) as server:
         result = _generate(llm_app, server, extra_env={"MICROGATE_SANDBOX": "off"})
-    out = result.output  # type: ignore[attr-defined]
+    out = result.output
     assert "for review, not run" in out
     assert "def test_shout" in (llm_app / "tests" / "test_core.py").read_text("utf-8")
 
@@ -123,15 +123,15 @@ def test_the_key_is_never_sent_to_the_host_a_redirect_names(llm_app: Path) -> No
         with chat_server(ChatServer(default=lambda body: redirect)) as server:
             result = _generate(llm_app, server)
         assert other.requests == []
-    assert "redirected" in result.output  # type: ignore[attr-defined]
-    assert KEY not in result.output  # type: ignore[attr-defined]
+    assert "redirected" in result.output
+    assert KEY not in result.output
 
 
 def test_terminal_escapes_in_an_endpoint_error_are_stripped(llm_app: Path) -> None:
     hostile = b'{"error": {"message": "bad \\u001b]0;owned\\u0007\\u001b[2J model"}}'
     with chat_server(ChatServer(default=lambda body: Reply(status=400, raw=hostile))) as server:
         result = _generate(llm_app, server)
-    out = result.output  # type: ignore[attr-defined]
+    out = result.output
     assert "\x1b" not in out and "\x07" not in out
     assert "bad ]0;owned[2J model" in out
 
