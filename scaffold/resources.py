@@ -48,7 +48,7 @@ def policy_file(name: str) -> Path:
 
 
 def load_policy(name: str) -> Any:
-    """A YAML policy's data, without importing a YAML parser when it has not changed.
+    """A YAML or TOML policy's data, without importing a parser when it has not changed.
 
     Hooks start once per commit, and PyYAML alone costs them 20 ms: the data is kept as
     JSON in the user's cache, keyed by the policy file's content, so a platform team's
@@ -64,17 +64,25 @@ def load_policy(name: str) -> Any:
     # loading a hash library.
     key = f"{zlib.crc32(data):08x}{len(data):x}"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    cached = Path(base) / "microgate" / "policies" / f"{name}.{key}.json"
+    cached = Path(base) / "microgate" / "policies" / f"{name.replace('/', '--')}.{key}.json"
     try:
         return json.loads(cached.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    from scaffold import yamlio
+    if name.endswith(".toml"):
+        import tomllib
 
-    try:
-        value = yamlio.load(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MicrogateError(f"{path}: not valid YAML ({exc})") from None
+        try:
+            value = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise MicrogateError(f"{path}: not valid TOML ({exc})") from None
+    else:
+        from scaffold import yamlio
+
+        try:
+            value = yamlio.load(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise MicrogateError(f"{path}: not valid YAML ({exc})") from None
     try:
         text = json.dumps(value)
         cached.parent.mkdir(parents=True, exist_ok=True)

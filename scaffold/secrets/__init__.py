@@ -27,9 +27,29 @@ from typing import Any, cast
 
 from scaffold.errors import MicrogateError
 from scaffold.resources import load_policy, policy_file
+from scaffold.secrets.judge import (
+    credential_name,
+    digest_reason,
+    embedded_reason,
+    entropy_reason,
+    generic_reason,
+    placeholder_reason,
+)
+from scaffold.secrets.rules import RuleMatcher, RuleSet, parse_rules, read_rule_file
 
 BASELINE_FILE = ".secrets.baseline"
 PRAGMA = "# pragma: allowlist secret"
+DEFAULT_RULES = "secrets/rules.toml"
+# The markers that say "this line's secret is known and accepted": detect-secrets' and
+# gitleaks' own, so files already annotated for either tool need nothing new.
+ALLOW_MARKERS = ("pragma: allowlist secret", "gitleaks:allow", "betterleaks:allow")
+NEXT_LINE_MARKER = "pragma: allowlist nextline secret"
+# detect-secrets' findings judged as generic (context or entropy), not by a token format.
+GENERIC_TYPES = {"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"}
+# detect-secrets plugins that only add noise beside the rules (a public IP is not a secret).
+# Private keys: the rules read the whole block, where this plugin flags a lone header.
+UNUSED_PLUGINS = {"IPPublicDetector", "PrivateKeyDetector"}
+
 BINARY_SNIFF_BYTES = 8192
 
 
@@ -79,6 +99,9 @@ class SecretFinding:
     line: int
     type: str
     hashed_secret: str = field(compare=False)
+    rule_id: str = field(default="", compare=False)
+    # detect-secrets' hashes of the same secret (it hashes some tokens' prefix only).
+    aliases: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -90,12 +113,13 @@ class ScanReport:
 
 @dataclass(frozen=True)
 class SecretsPolicy:
-    detectors: tuple[tuple[str, str, str], ...]
+    rule_files: tuple[Path, ...]
+    disabled_rules: frozenset[str]
     max_file_bytes: int
     not_secrets: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     def is_known_non_secret(self, secret_type: str, line: str) -> bool:
-        return any(kind == secret_type and pattern.search(line)
+        return any(kind in (secret_type, "*") and pattern.search(line)
                    for kind, pattern in self.not_secrets)
 
 
@@ -104,17 +128,38 @@ def default_secrets_policy() -> SecretsPolicy:
     path = policy_file("secrets.yaml")
     try:
         raw = load_policy("secrets.yaml")
-        detectors = tuple(
-            (str(d["name"]), str(d["secret_type"]), str(d["regex"])) for d in raw["detectors"]
-        )
-        for _, _, regex in detectors:
-            re.compile(regex)
+        rule_files = tuple(path.parent / str(name) for name in raw.get("rule_files") or [])
+        disabled = frozenset(str(rule) for rule in raw.get("disabled_rules") or [])
         not_secrets = tuple((str(entry["type"]), re.compile(str(entry["line"])))
                             for entry in raw.get("not_secrets") or [])
-        return SecretsPolicy(detectors, int(raw.get("max_file_bytes", 10_000_000)),
+        return SecretsPolicy(rule_files, disabled, int(raw.get("max_file_bytes", 10_000_000)),
                              not_secrets)
     except (MicrogateError, KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
         raise MicrogateError(f"{path}: the secrets policy is not valid: {exc}") from None
+
+
+def load_rules(policy: SecretsPolicy) -> RuleSet:
+    """The rule files the policy names, merged in order, without the disabled rules."""
+    ruleset = RuleSet()
+    for path in policy.rule_files:
+        ruleset.add(_cached_rule_file(path))
+    ruleset.disabled |= policy.disabled_rules
+    return ruleset
+
+
+def _cached_rule_file(path: Path) -> RuleSet:
+    from scaffold.resources import policies_dir
+
+    def default() -> RuleSet:
+        return _cached_rule_file(policies_dir() / DEFAULT_RULES)
+
+    try:
+        relative = path.resolve().relative_to(policies_dir().resolve())
+    except (OSError, ValueError):
+        return read_rule_file(path, default)
+    # A policy's rules come through the policy cache: no TOML parser on a commit.
+    raw = load_policy(relative.as_posix())
+    return parse_rules(raw, str(path), default, path.parent)
 
 
 # A marker appended to a prefilter pattern that must run on the lowercased text.
@@ -175,20 +220,6 @@ class _NamedText(io.StringIO):
         self.name = name
 
 
-def _custom_plugin_classes(policy: SecretsPolicy) -> list[type]:
-    from detect_secrets.plugins.base import RegexBasedDetector
-
-    classes = []
-    for name, secret_type, regex in policy.detectors:
-        classes.append(
-            type(name, (RegexBasedDetector,), {
-                "secret_type": secret_type,
-                "denylist": (re.compile(regex),),
-            })
-        )
-    return classes
-
-
 def _prefilter_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
     """Regexes that match wherever ``plugin`` could report; None means 'any line'."""
     from detect_secrets.plugins.base import RegexBasedDetector
@@ -244,7 +275,9 @@ class SecretScanner:
             from detect_secrets.transformers import get_transformed_file  # noqa: F401
             from detect_secrets.util import code_snippet  # noqa: F401
 
-            plugin_types: list[type] = list(get_mapping_from_secret_type_to_class().values())
+            plugin_types: list[type] = [
+                plugin_type for plugin_type in get_mapping_from_secret_type_to_class().values()
+                if plugin_type.__name__ not in UNUSED_PLUGINS]
             configure_settings_from_baseline({
                 "plugins_used": [{"name": plugin_type.__name__} for plugin_type in plugin_types],
             })
@@ -256,12 +289,13 @@ class SecretScanner:
             get_filters()  # loads the filter modules while the stand-in is in place
             builtin_plugins = list(get_plugins())
         # Most specific first, since a secret is reported under the first plugin's name:
-        # ours, then detect-secrets' pattern detectors, then its keyword and entropy ones.
+        # detect-secrets' pattern detectors, then its keyword and entropy ones.
         from detect_secrets.plugins.base import RegexBasedDetector
 
-        builtin = sorted(builtin_plugins, key=lambda p: not isinstance(p, RegexBasedDetector))
-        self.plugins: list[Any] = [cls() for cls in _custom_plugin_classes(self.policy)]
-        self.plugins += builtin
+        self.plugins: list[Any] = sorted(
+            builtin_plugins, key=lambda p: not isinstance(p, RegexBasedDetector))
+        self.rules = load_rules(self.policy)
+        self.matcher = RuleMatcher(self.rules)
         self._prefilters: list[re.Pattern[str]] = []
         self._scan_every_line = False
         for plugin in self.plugins:
@@ -361,20 +395,114 @@ class SecretScanner:
         # detect-secrets' filename filters test the file on disk: give them its real path.
         if _is_filtered_out(required_filter_parameters=["filename"], filename=str(path)):
             return [], None
-        findings: dict[tuple[int, str], SecretFinding] = {}
-        lines: list[str] | None = None
+        return self.findings_in_text(text, display), None
+
+    def findings_in_text(self, text: str, display: str) -> list[SecretFinding]:
+        """The secrets of one file's text: the rules' first, then detect-secrets' plugins'.
+
+        Every candidate goes through the precision filters of :mod:`judge`; a secret both
+        find is reported once, under its rule's name.
+        """
+        import hashlib
+
+        lines = text.splitlines()
+        plugin_secrets: dict[int, list[Any]] = {}
         for secret in self.scan_text(text, display):
-            if self.policy.not_secrets:
-                lines = lines if lines is not None else text.splitlines()
-                if 0 < secret.line_number <= len(lines) and self.policy.is_known_non_secret(
-                        secret.type, lines[secret.line_number - 1]):
+            plugin_secrets.setdefault(secret.line_number, []).append(secret)
+
+        def line_at(number: int) -> str:
+            return lines[number - 1] if 0 < number <= len(lines) else ""
+
+        def accepted(number: int) -> bool:
+            return any(marker in line_at(number) for marker in ALLOW_MARKERS) or \
+                NEXT_LINE_MARKER in line_at(number - 1)
+
+        findings: dict[tuple[int, str], SecretFinding] = {}
+        merged: set[int] = set()
+        for match in self.matcher.matches(text, display):
+            if "generic-url" in match.rule.tags:
+                reason = _url_password_reason(match.secret)
+            elif match.rule.generic:
+                name = "password" if "password" in match.rule.tags else credential_name(
+                    match.match, match.secret)
+                reason = generic_reason(match.secret, match.line, name)
+            else:
+                reason = placeholder_reason(match.secret)
+            reason = reason or digest_reason(match.secret, match.line)
+            if reason or accepted(match.line_number):
+                continue
+            kind = match.rule.description.split(" (", 1)[0]
+            if self.policy.not_secrets and self.policy.is_known_non_secret(kind, match.line):
+                continue
+            digest = hashlib.sha1(match.secret.encode("utf-8")).hexdigest()  # noqa: S324
+            # detect-secrets' own finding of the same secret: its hash keeps baselines made
+            # by detect-secrets (or earlier microgate) valid for this finding.
+            aliases = []
+            for secret in plugin_secrets.get(match.line_number, []):
+                value = secret.secret_value or ""
+                if value and (value in match.secret or match.secret in value):
+                    aliases.append(secret.secret_hash)
+                    merged.add(id(secret))
+            findings.setdefault((match.line_number, digest), SecretFinding(
+                display, match.line_number, kind, digest, match.rule.id, tuple(aliases)))
+        for number, secrets in plugin_secrets.items():
+            line = line_at(number)
+            for secret in secrets:
+                if id(secret) in merged:
                     continue
-            # One secret, one report, under the first (most specific) plugin's name.
-            findings.setdefault(
-                (secret.line_number, secret.secret_hash),
-                SecretFinding(display, secret.line_number, secret.type, secret.secret_hash),
-            )
-        return sorted(findings.values()), None
+                value = secret.secret_value or ""
+                if secret.type == "Secret Keyword":
+                    reason = generic_reason(value, line, credential_name(line, value))
+                elif secret.type in GENERIC_TYPES:
+                    reason = entropy_reason(value, line)
+                elif secret.type == "Basic Auth Credentials":
+                    reason = _url_password_reason(value)
+                else:
+                    token = self._whole_token(secret, line)
+                    reason = placeholder_reason(token) or embedded_reason(token, line)
+                if reason or digest_reason(secret.secret_value or "", line):
+                    continue
+                if self.policy.not_secrets and self.policy.is_known_non_secret(secret.type,
+                                                                               line):
+                    continue
+                findings.setdefault((number, secret.secret_hash), SecretFinding(
+                    display, number, secret.type, secret.secret_hash, _plugin_id(secret.type)))
+        # One finding per line and kind: a line with two keys of one kind is one fix.
+        unique: dict[tuple[int, str], SecretFinding] = {}
+        for finding in findings.values():
+            unique.setdefault((finding.line, finding.type), finding)
+        return sorted(unique.values())
+
+    def _whole_token(self, secret: Any, line: str) -> str:
+        """The whole token a pattern plugin matched (some report only its prefix group)."""
+        value = secret.secret_value or ""
+        for plugin in self.plugins:
+            if getattr(plugin, "secret_type", None) != secret.type:
+                continue
+            for pattern in getattr(plugin, "denylist", ()):
+                for found in pattern.finditer(line):
+                    if value in found.group(0):
+                        return found.group(0)
+        return value
+
+
+def _url_password_reason(password: str) -> str | None:
+    from urllib.parse import unquote
+
+    value = unquote(password)
+    if placeholder_reason(value) or value.lower() in URL_PASSWORD_PLACEHOLDERS or \
+            value.startswith(("$", "{", "%", "<", "[")) or len(set(value)) < 3:
+        return "a placeholder password"
+    return None
+
+
+URL_PASSWORD_PLACEHOLDERS = {"password", "pass", "passwd", "pwd", "secret", "pw", "user",
+                             "username", "admin", "root", "test", "guest", "changeme", "xxx",
+                             "token", "mypassword", "yourpassword", "postgres", "mysql"}
+
+
+def _plugin_id(secret_type: str) -> str:
+    return "detect-secrets-" + re.sub(r"[^a-z0-9]+", "-", secret_type.lower()).strip("-")
 
 
 def scan_paths(repo: Path, names: Iterable[str], scanner: SecretScanner | None = None,
@@ -468,4 +596,5 @@ def write_baseline(repo: Path, findings: list[SecretFinding]) -> Path:
 
 
 def new_findings(report: ScanReport, accepted: set[tuple[str, str]]) -> list[SecretFinding]:
-    return [f for f in report.findings if (f.path, f.hashed_secret) not in accepted]
+    return [f for f in report.findings
+            if not any((f.path, digest) in accepted for digest in (f.hashed_secret, *f.aliases))]
