@@ -777,13 +777,88 @@ def _cmd_licenses_refresh(args: argparse.Namespace) -> int:
 
 
 def _add_secrets(subparsers: Any) -> None:
-    parser = subparsers.add_parser("secrets", help="the secrets baseline")
+    parser = subparsers.add_parser("secrets", help="scan for secrets, list the rules, accept findings")
     actions = parser.add_subparsers(dest="secrets_action", required=True, parser_class=_Parser)
     baseline = actions.add_parser(
         "baseline", help="accept every current finding as not a secret (.secrets.baseline)"
     )
     _add_folder_argument(baseline)
     baseline.set_defaults(func=_cmd_secrets_baseline)
+    scan = actions.add_parser(
+        "scan", help="scan files or a folder for secrets and report them for other tools",
+        description="Scan for secrets with microgate's rules and detect-secrets' plugins. "
+        "Secrets are never printed, in any format.")
+    scan.add_argument("paths", nargs="*", type=Path,
+                      help="files or folders (default: every file git tracks here)")
+    scan.add_argument("--format", choices=("text", "json", "sarif", "gitleaks"),
+                      default="text")
+    scan.add_argument("--output", type=Path, help="write the report here")
+    scan.add_argument("--all-files", action="store_true",
+                      help="with a folder: every file in it, not only those git tracks")
+    scan.set_defaults(func=_cmd_secrets_scan)
+    rules = actions.add_parser("rules", help="the secret rules in use")
+    rules.add_argument("--list", action="store_true", required=True,
+                       help="list every rule: id, state, where it comes from")
+    rules.set_defaults(func=_cmd_secrets_rules)
+
+
+def _scan_targets(paths: list[Path], all_files: bool) -> tuple[Path, list[str]]:
+    """The folder to scan from and the files in it, relative names."""
+    from scaffold.gitops import repo_files
+
+    if not paths:
+        paths = [Path(".")]
+    folders = [path for path in paths if path.is_dir()]
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        raise UsageError(f"{missing[0]}: no such file or folder")
+    if len(folders) == 1 and len(paths) == 1:
+        root = folders[0]
+        if all_files or not (root / ".git").exists():
+            names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                           if p.is_file() and not p.is_symlink() and ".git" not in
+                           p.relative_to(root).parts)
+        else:
+            names = repo_files(root)
+        return root, names
+    if folders:
+        raise UsageError("give one folder, or files only")
+    return Path("."), [path.as_posix() for path in paths]
+
+
+def _cmd_secrets_scan(args: argparse.Namespace) -> int:
+    from scaffold import __version__
+    from scaffold.redact import redact
+    from scaffold.secrets import BASELINE_FILE, SecretScanner, scan_paths
+    from scaffold.secrets import formats
+
+    if args.output and not args.output.parent.is_dir():
+        raise UsageError(f"{args.output}: no such folder {args.output.parent}; create it first")
+    root, names = _scan_targets(list(args.paths), args.all_files)
+    scanner = SecretScanner()
+    report = scan_paths(root, [n for n in names if Path(n).name != BASELINE_FILE], scanner)
+    rules = {rule.id: rule for rule in scanner.rules.rules}
+    findings = sorted(report.findings)
+    text = {
+        "text": lambda: formats.as_text(findings, report.notes),
+        "json": lambda: formats.as_json(findings, report.notes),
+        "sarif": lambda: formats.as_sarif(findings, rules, __version__),
+        "gitleaks": lambda: formats.as_gitleaks(findings, rules),
+    }[args.format]()
+    if args.output:
+        _write_report(args.output, redact(text))
+    else:
+        sys.stdout.write(text)
+    return 1 if findings else 0
+
+
+def _cmd_secrets_rules(args: argparse.Namespace) -> int:
+    from scaffold.secrets import default_secrets_policy, load_rules
+    from scaffold.secrets.formats import rules_table
+
+    ruleset = load_rules(default_secrets_policy())
+    sys.stdout.write(rules_table(ruleset.rules, ruleset.disabled))
+    return 0
 
 
 def _cmd_secrets_baseline(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ Checks quote the files they read (a requirement, a ``FROM`` line, a manifest fie
 YAML error's snippet), and a file may hold a secret. Rather than trusting every message
 to leave secrets out, :func:`redacting_output` wraps ``sys.stdout`` and ``sys.stderr``
 for the whole run of a command or hook, and report files pass through :func:`redact`.
-The patterns are the secrets check's own detectors plus the ``redact`` list of
+The patterns are the secrets check's own rules plus the ``redact`` list of
 ``policies/secrets.yaml``; they are compiled on the first write, so a hook that prints
 nothing pays nothing.
 """
@@ -17,9 +17,24 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import TextIO
+from typing import Any, TextIO
 
 REDACTED = "[redacted]"
+
+
+@cache
+def _rules() -> Any:
+    """The secrets check's rule matcher, or None when its rules cannot be read."""
+    from scaffold.errors import MicrogateError
+
+    try:
+        from scaffold.secrets import default_secrets_policy, load_rules
+        from scaffold.secrets.rules import RuleMatcher
+
+        return RuleMatcher(load_rules(default_secrets_policy()))
+    except (ImportError, OSError, ValueError, KeyError, TypeError, AttributeError,
+            MicrogateError):
+        return None
 
 
 @cache
@@ -29,8 +44,7 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
 
     try:
         raw = load_policy("secrets.yaml") or {}
-        sources = [str(d["regex"]) for d in raw.get("detectors") or []]
-        sources += [str(r) for r in raw.get("redact") or []]
+        sources = [str(r) for r in raw.get("redact") or []]
     except (OSError, ValueError, KeyError, TypeError, AttributeError, MicrogateError):
         sources = []
     compiled = []
@@ -57,6 +71,13 @@ def redact(text: str) -> str:
     """``text`` with every secret the detectors know replaced by ``[redacted]``."""
     if not text or len(text) < 8:
         return text
+    matcher = _rules()
+    if matcher is not None:
+        # Every secret a rule finds, placeholders included: a message is no place to judge.
+        for secret in sorted({match.secret for match in matcher.matches(text, "")},
+                             key=len, reverse=True):
+            if len(secret) >= 6:
+                text = text.replace(secret, REDACTED)
     for pattern in _patterns():
         text = pattern.sub(_replace, text)
     return text

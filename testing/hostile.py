@@ -7,6 +7,7 @@ import os
 import resource
 import shutil
 import subprocess
+import string
 import sys
 import time
 from dataclasses import dataclass
@@ -72,9 +73,16 @@ def hook(name: str, *files: str, cwd: Path, timeout: float = TIMEOUT_SECONDS) ->
 
 
 # Secrets of every kind the redaction layer knows, made from their public shapes
-# (prefix, length, alphabet) with filler characters: none is a real credential.
-def _filler(count: int, alphabet: str = "A1b2C3d4E5f6G7h8J9k0") -> str:
-    return (alphabet * (count // len(alphabet) + 1))[:count]
+# (prefix, length, alphabet) with seeded random characters: none is a real credential,
+# and none looks like a placeholder (which the secrets check rightly lets through).
+def _filler(count: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    from testing.fakes import random_text
+
+    _filler.calls += 1  # type: ignore[attr-defined]
+    return random_text(alphabet, count, f"hostile-{_filler.calls}")  # type: ignore[attr-defined]
+
+
+_filler.calls = 0  # type: ignore[attr-defined]
 
 
 SECRETS: dict[str, str] = {

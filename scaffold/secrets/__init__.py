@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from scaffold.errors import MicrogateError
 from scaffold.resources import load_policy, policy_file
@@ -102,6 +102,15 @@ class SecretFinding:
     rule_id: str = field(default="", compare=False)
     # detect-secrets' hashes of the same secret (it hashes some tokens' prefix only).
     aliases: tuple[str, ...] = field(default=(), compare=False)
+
+
+class DroppedCandidate(NamedTuple):
+    """A string a rule or plugin proposed and the precision filters rejected."""
+
+    line: int
+    rule: str
+    reason: str
+    hashed_secret: str
 
 
 @dataclass
@@ -397,11 +406,13 @@ class SecretScanner:
             return [], None
         return self.findings_in_text(text, display), None
 
-    def findings_in_text(self, text: str, display: str) -> list[SecretFinding]:
+    def findings_in_text(self, text: str, display: str,
+                         dropped: list[DroppedCandidate] | None = None) -> list[SecretFinding]:
         """The secrets of one file's text: the rules' first, then detect-secrets' plugins'.
 
         Every candidate goes through the precision filters of :mod:`judge`; a secret both
-        find is reported once, under its rule's name.
+        find is reported once, under its rule's name. Candidates the filters reject are
+        added to ``dropped`` with the reason, when it is given.
         """
         import hashlib
 
@@ -429,7 +440,13 @@ class SecretScanner:
             else:
                 reason = placeholder_reason(match.secret)
             reason = reason or digest_reason(match.secret, match.line)
-            if reason or accepted(match.line_number):
+            if accepted(match.line_number):
+                reason = "marked as not a secret on the line"
+            if reason:
+                if dropped is not None:
+                    digest = hashlib.sha1(match.secret.encode("utf-8")).hexdigest()  # noqa: S324
+                    dropped.append(DroppedCandidate(match.line_number, match.rule.id, reason,
+                                                    digest))
                 continue
             kind = match.rule.description.split(" (", 1)[0]
             if self.policy.not_secrets and self.policy.is_known_non_secret(kind, match.line):
@@ -454,23 +471,36 @@ class SecretScanner:
                 if secret.type == "Secret Keyword":
                     reason = generic_reason(value, line, credential_name(line, value))
                 elif secret.type in GENERIC_TYPES:
-                    reason = entropy_reason(value, line)
+                    reason = entropy_reason(value, line, credential_name(line, value))
                 elif secret.type == "Basic Auth Credentials":
                     reason = _url_password_reason(value)
                 else:
                     token = self._whole_token(secret, line)
                     reason = placeholder_reason(token) or embedded_reason(token, line)
-                if reason or digest_reason(secret.secret_value or "", line):
+                reason = reason or digest_reason(secret.secret_value or "", line)
+                if accepted(number):
+                    reason = "marked as not a secret on the line"
+                if reason:
+                    if dropped is not None:
+                        dropped.append(DroppedCandidate(number, secret.type, reason,
+                                                        secret.secret_hash))
                     continue
                 if self.policy.not_secrets and self.policy.is_known_non_secret(secret.type,
                                                                                line):
+                    if dropped is not None:
+                        dropped.append(DroppedCandidate(number, secret.type, "policy not_secrets",
+                                                        secret.secret_hash))
                     continue
                 findings.setdefault((number, secret.secret_hash), SecretFinding(
                     display, number, secret.type, secret.secret_hash, _plugin_id(secret.type)))
         # One finding per line and kind: a line with two keys of one kind is one fix.
         unique: dict[tuple[int, str], SecretFinding] = {}
         for finding in findings.values():
-            unique.setdefault((finding.line, finding.type), finding)
+            kept = unique.setdefault((finding.line, finding.type), finding)
+            if kept is not finding and dropped is not None:
+                dropped.append(DroppedCandidate(finding.line, finding.type,
+                                                "reported once per line and kind",
+                                                finding.hashed_secret))
         return sorted(unique.values())
 
     def _whole_token(self, secret: Any, line: str) -> str:

@@ -165,9 +165,9 @@ CREDENTIAL_WORDS = re.compile(r"(?i)key|token|secret|passw|pwd|auth|credential|a
                               r"|bearer|session|cookie|access")
 
 
-def entropy_reason(secret: str, line: str) -> str | None:
+def entropy_reason(secret: str, line: str, name: str = "") -> str | None:
     """Why a high-entropy string is not a secret: entropy alone is not enough."""
-    reason = generic_reason(secret, line)
+    reason = generic_reason(secret, line, name)
     if reason:
         return reason
     if not CREDENTIAL_WORDS.search(line):

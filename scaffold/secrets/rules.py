@@ -278,6 +278,15 @@ def read_rule_file(path: Path, load_default: Any = None, _depth: int = 0) -> Rul
     return parse_rules(raw, str(path), load_default, path.parent)
 
 
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes of a name) as '?': RE2 reads UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _line_bounds(text: str, start: int) -> tuple[int, int]:
     begin = text.rfind("\n", 0, start) + 1
     end = text.find("\n", start)
@@ -294,6 +303,7 @@ class RuleMatcher:
                       or rule.regex is not None]
         self.global_allowlists = ruleset.allowlists
         self._always = [rule for rule in self.rules if not rule.keywords]
+        self._order = {rule.id: index for index, rule in enumerate(self.rules)}
         keywords = sorted({word for rule in self.rules for word in rule.keywords})
         self._keyword_rules: list[list[Rule]] = [
             [rule for rule in self.rules if word in rule.keywords] for word in keywords]
@@ -308,16 +318,17 @@ class RuleMatcher:
             self._keywords.Compile()
 
     def candidate_rules(self, text: str) -> list[Rule]:
+        """The rules that may match ``text``, in their files' order (specific ones first)."""
         rules = list(self._always)
         if self._keywords is not None:
             hits = self._keywords.Match(text) or []
             seen = {id(rule) for rule in rules}
-            for index in sorted(hits):
+            for index in hits:
                 for rule in self._keyword_rules[index]:
                     if id(rule) not in seen:
                         seen.add(id(rule))
                         rules.append(rule)
-        return rules
+        return sorted(rules, key=lambda rule: self._order[rule.id])
 
     def _allowed(self, rule: Rule, secret: str, match: str, line: str, path: str) -> bool:
         for allowlist in rule.allowlists:
@@ -331,6 +342,7 @@ class RuleMatcher:
         return False
 
     def matches(self, text: str, path: str) -> Iterator[RuleMatch]:
+        text, path = _encodable(text), _encodable(path)
         for rule in self.candidate_rules(text):
             if rule.compiled_path is not None and not rule.compiled_path.search(path):
                 continue
