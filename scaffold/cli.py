@@ -777,7 +777,8 @@ def _cmd_licenses_refresh(args: argparse.Namespace) -> int:
 
 
 def _add_secrets(subparsers: Any) -> None:
-    parser = subparsers.add_parser("secrets", help="scan for secrets, list the rules, accept findings")
+    parser = subparsers.add_parser(
+        "secrets", help="scan for secrets, list the rules, accept findings")
     actions = parser.add_subparsers(dest="secrets_action", required=True, parser_class=_Parser)
     baseline = actions.add_parser(
         "baseline", help="accept every current finding as not a secret (.secrets.baseline)"
@@ -829,8 +830,7 @@ def _scan_targets(paths: list[Path], all_files: bool) -> tuple[Path, list[str]]:
 def _cmd_secrets_scan(args: argparse.Namespace) -> int:
     from scaffold import __version__
     from scaffold.redact import redact
-    from scaffold.secrets import BASELINE_FILE, SecretScanner, scan_paths
-    from scaffold.secrets import formats
+    from scaffold.secrets import BASELINE_FILE, SecretScanner, formats, scan_paths
 
     if args.output and not args.output.parent.is_dir():
         raise UsageError(f"{args.output}: no such folder {args.output.parent}; create it first")

@@ -40,7 +40,8 @@ FAKE_SECRETS: dict[str, tuple[str, str]] = {
     "slack-token": ('SLACK = "xo' + "xb-" + "2364535789652-" + "4614724432022-"
                     + random_text(ALNUM, 24, "sl") + '"', "Slack token"),
     "slack-webhook": ('HOOK = "https://hooks.' + "slack.com/services/T04MCQ7EX/B052F7TS2/"
-                      + random_text(ALNUM, 24, "wh") + '"', "Slack incoming webhook or workflow URL"),
+                      + random_text(ALNUM, 24, "wh") + '"',
+                      "Slack incoming webhook or workflow URL"),
     "stripe": ('STRIPE = "sk' + "_live_" + random_text(ALNUM, 24, "st") + '"',
                "Stripe secret or restricted key"),
     "aws": ('AWS_ACCESS_KEY_ID = "AK' + "IA" + random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16,

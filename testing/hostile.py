@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import resource
 import shutil
-import subprocess
 import string
+import subprocess
 import sys
 import time
 from dataclasses import dataclass

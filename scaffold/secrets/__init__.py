@@ -511,8 +511,9 @@ class SecretScanner:
                 continue
             for pattern in getattr(plugin, "denylist", ()):
                 for found in pattern.finditer(line):
-                    if value in found.group(0):
-                        return found.group(0)
+                    whole = str(found.group(0))
+                    if value in whole:
+                        return whole
         return value
 
 

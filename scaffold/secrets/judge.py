@@ -57,7 +57,7 @@ DOCUMENTED_EXAMPLES = re.compile(r"(?i)example(?:key)?$|^akiaiosfodnn7|^wjalrxut
 def _sequential_share(value: str) -> float:
     """The share of ``value`` in runs of 3+ characters that step by one (abc, 1234, aaa)."""
     covered, run = 0, 1
-    for previous, current in zip(value, value[1:]):
+    for previous, current in zip(value, value[1:], strict=False):
         if ord(current) - ord(previous) in (1, -1) or current == previous:
             run += 1
             continue

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from scaffold.secrets import SecretScanner
-from testing.fakes import ALNUM, HEX, LOWER_ALNUM, URL_SAFE, random_text
+from testing.fakes import ALNUM, HEX, URL_SAFE, random_text
 
 AWS_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 KEY_ID = "AK" + "IA" + random_text(AWS_ALPHABET, 16, "kid")
@@ -63,7 +63,8 @@ TRUE_EXAMPLES = {
                                + "'"),
     "jwt": ("auth.py", f'token = "{JWT}"'),
     "private key": ("id_rsa", "-----BEGIN OPENSSH " + "PRIVATE KEY-----\n" + "\n".join(
-        random_text(ALNUM + "+/", 70, f"k{i}") for i in range(5)) + "\n-----END OPENSSH PRIVATE KEY-----"),
+        random_text(ALNUM + "+/", 70, f"k{i}") for i in range(5))
+        + "\n-----END OPENSSH PRIVATE KEY-----"),
     "database url": ("settings.py", f'DATABASE_URL = "postgresql://app:{PASSWORD}@db.internal:5432/app"'),
     "broker url": ("celery.py", f"broker_url = 'amqp://worker:{PASSWORD}@mq.internal:5672//'"),
     "password in config": ("config.yaml", f"database:\n  password: {PASSWORD}"),
