@@ -229,6 +229,27 @@ class _NamedText(io.StringIO):
         self.name = name
 
 
+# Lookarounds only narrow a match: without them a prefilter finds a superset of the lines.
+LOOKAROUND = re.compile(r"^\(\?:\(\?<=\\W\)\|\(\?<=\^\)\)|\(\?!\\w\)$")
+
+
+def _in_re2(pattern: re.Pattern[str]) -> Any:
+    """The same prefilter run by RE2 (linear, no backtracking), when RE2 can run it."""
+    import re2
+
+    if pattern.pattern.endswith(LOWERCASED_TEXT):
+        return pattern
+    source = LOOKAROUND.sub("", pattern.pattern)
+    flags = "(?i)" if pattern.flags & re.IGNORECASE else ""
+    flags += "(?m)" if pattern.flags & re.MULTILINE else ""
+    from scaffold.secrets.rules import re2_options
+
+    try:
+        return re2.compile(flags + source, re2_options())
+    except re2.error:
+        return pattern
+
+
 def _prefilter_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
     """Regexes that match wherever ``plugin`` could report; None means 'any line'."""
     from detect_secrets.plugins.base import RegexBasedDetector
@@ -312,7 +333,7 @@ class SecretScanner:
             if patterns is None:
                 self._scan_every_line = True
             else:
-                self._prefilters.extend(patterns)
+                self._prefilters.extend(_in_re2(pattern) for pattern in patterns)
 
     def candidate_lines(self, lines: list[str]) -> set[int]:
         """1-based numbers of the lines on which some plugin could report a secret."""

@@ -104,12 +104,21 @@ class RuleMatch:
     line: str
 
 
+def re2_options() -> Any:
+    """RE2's options, with its own logging off: errors become one-line messages here."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
 def compile_go(source: str) -> Any:
     """A Go RE2 regex, compiled by RE2."""
     import re2
 
     try:
-        return re2.compile(source)
+        return re2.compile(source, re2_options())
     except re2.error as exc:
         raise InvalidRules(f"regex {source[:60]!r} does not compile: {exc}") from None
 
@@ -309,7 +318,7 @@ class RuleMatcher:
             [rule for rule in self.rules if word in rule.keywords] for word in keywords]
         self._keywords: Any = None
         if keywords:
-            options = re2.Options()
+            options = re2_options()
             options.case_sensitive = False
             options.literal = True
             self._keywords = re2.Set.SearchSet(options)

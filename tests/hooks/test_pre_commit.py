@@ -40,7 +40,7 @@ def test_try_repo_runs_each_hook(app: Path, hooks_snapshot: tuple[Path, str]) ->
     result = run([*PRE_COMMIT, "try-repo", str(hooks_snapshot[0]), "microgate-secrets",
                   "--files", "app/settings.py"], cwd=app)
     assert result.returncode == 1
-    assert "app/settings.py:1: error: Anthropic API Key (redacted)" in result.stdout
+    assert "app/settings.py:1: error: Anthropic API key (redacted)" in result.stdout
     assert secret_value("anthropic") not in result.stdout
     (app / "app" / "settings.py").write_text('import os\nKEY = os.environ["ANTHROPIC_KEY"]\n')
     git(app, "add", "--all")
@@ -55,7 +55,7 @@ def test_a_commit_with_a_secret_is_blocked_and_the_fixed_one_passes(app: Path) -
     blocked = commit(app, "add settings")
     assert blocked.returncode == 1
     assert "microgate secrets" in blocked.output and "Failed" in blocked.output
-    assert "app/settings.py:1: error: OpenAI API Key (redacted)" in blocked.output
+    assert "app/settings.py:1: error: OpenAI API key (redacted)" in blocked.output
     assert secret_value("openai") not in blocked.output
     assert head(app) == before
     (app / "app" / "settings.py").write_text('import os\nKEY = os.environ["OPENAI_API_KEY"]\n')

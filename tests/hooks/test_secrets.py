@@ -69,6 +69,24 @@ def test_baseline_written_by_detect_secrets_is_honoured(repo: Path) -> None:
     assert main(["settings.py"]) == 0
 
 
+@pytest.mark.parametrize("name", ["github-classic", "slack-token", "stripe", "openai"])
+def test_detect_secrets_baselines_keep_working_for_rule_findings(repo: Path, name: str) -> None:
+    """detect-secrets hashes some tokens by their prefix only (``ghp``); microgate reports
+    the whole token under its rule, and a baseline made by detect-secrets still holds."""
+    import subprocess
+    import sys
+
+    (repo / "settings.py").write_text(secret_line(name) + "\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    scan = subprocess.run([sys.executable, "-m", "detect_secrets", "scan", "--all-files"],
+                          cwd=repo, capture_output=True, text=True, check=True)
+    assert json.loads(scan.stdout)["results"], "detect-secrets itself finds it"
+    (repo / ".secrets.baseline").write_text(scan.stdout)
+    assert main(["settings.py"]) == 0
+    (repo / "settings.py").write_text(secret_line(name) + "\n" + secret_line("aws") + "\n")
+    assert main(["settings.py"]) == 1
+
+
 def test_broken_baseline_is_one_clear_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / ".secrets.baseline").write_text("{not json")
     (repo / "a.py").write_text(secret_line("aws") + "\n")

@@ -41,7 +41,7 @@ def test_text_report_names_each_failure(dirty_app: Path) -> None:
     result = microgate("check", "--all-files", "--repo", str(dirty_app))
     assert result.returncode == 1
     assert "secrets: failed" in result.stdout
-    assert "app/settings.py:1: error: OpenAI API Key (redacted)" in result.stdout
+    assert "app/settings.py:1: error: OpenAI API key (redacted)" in result.stdout
     assert "pins: failed" in result.stdout and "flask is not pinned" in result.stdout
     assert "test-presence: passed" in result.stdout  # settings.py has no function to test
 
