@@ -451,7 +451,14 @@ class SecretScanner:
 
         findings: dict[tuple[int, str], SecretFinding] = {}
         merged: set[int] = set()
+        reported_on_line: dict[int, list[str]] = {}
         for match in self.matcher.matches(text, display):
+            # Rules come specific first: a generic rule's view of a secret a provider's
+            # rule already reported (the same value, or a part of it) is the same finding.
+            if match.rule.generic and any(
+                    match.secret in known or known in match.secret
+                    for known in reported_on_line.get(match.line_number, [])):
+                continue
             if "generic-url" in match.rule.tags:
                 reason = _url_password_reason(match.secret)
             elif match.rule.generic:
@@ -483,6 +490,7 @@ class SecretScanner:
                     merged.add(id(secret))
             findings.setdefault((match.line_number, digest), SecretFinding(
                 display, match.line_number, kind, digest, match.rule.id, tuple(aliases)))
+            reported_on_line.setdefault(match.line_number, []).append(match.secret)
         for number, secrets in plugin_secrets.items():
             line = line_at(number)
             for secret in secrets:

@@ -136,3 +136,10 @@ def test_one_finding_per_line_and_kind(scanner: SecretScanner) -> None:
     name, text = TRUE_EXAMPLES["aws secret by name"]
     findings = scanner.findings_in_text(text + "\n", name)
     assert len({(f.line, f.type) for f in findings}) == len(findings) == 1
+
+
+def test_a_provider_key_in_a_named_variable_is_one_finding_under_its_rule(
+        scanner: SecretScanner) -> None:
+    name, text = TRUE_EXAMPLES["openai project key"]
+    findings = scanner.findings_in_text(text + "\n", name)
+    assert [(f.line, f.rule_id) for f in findings] == [(1, "openai-api-key")]
