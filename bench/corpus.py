@@ -7,14 +7,15 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
-# Well-known fake formats, split so that this file itself holds no secret.
+from testing.fakes import secret_line
+
+# Fake keys in real shapes (testing/fakes.py), made at run time so this file holds none.
 PLANTED = {
-    "config/settings.py": 'AWS_ACCESS_KEY_ID = "AKIA' + 'IOSFODNN7EXAMPLE"\n',
-    "config/slack.py": 'SLACK = "xoxb-' + '1234567890-1234567890123-abcdefghijABCDEFGHIJklmn"\n',
-    "config/github.py": 'TOKEN = "ghp_' + 'aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"\n',
-    "config/stripe.py": 'STRIPE = "sk_live_' + '4eC39HqLyjWDarjtT1zdp7dc"\n',
-    "config/key.pem": "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA "
-    + "PRIVATE KEY-----\n",
+    "config/settings.py": secret_line("aws") + "\n",
+    "config/slack.py": secret_line("slack-token") + "\n",
+    "config/github.py": secret_line("github-classic") + "\n",
+    "config/stripe.py": secret_line("stripe") + "\n",
+    "config/key.pem": secret_line("private-key") + "\n",
     "config/db.py": 'password = "' + 'hunter2-Very-Secret-9f8e7d"\n',
 }
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".cfg", ".toml", ".json", ".rst", ".ini", ".html"}

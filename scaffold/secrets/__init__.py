@@ -47,8 +47,7 @@ NEXT_LINE_MARKER = "pragma: allowlist nextline secret"
 # detect-secrets' findings judged as generic (context or entropy), not by a token format.
 GENERIC_TYPES = {"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"}
 # detect-secrets plugins that only add noise beside the rules (a public IP is not a secret).
-# Private keys: the rules read the whole block, where this plugin flags a lone header.
-UNUSED_PLUGINS = {"IPPublicDetector", "PrivateKeyDetector"}
+UNUSED_PLUGINS = {"IPPublicDetector"}
 
 BINARY_SNIFF_BYTES = 8192
 
@@ -503,6 +502,8 @@ class SecretScanner:
                     reason = entropy_reason(value, line, credential_name(line, value))
                 elif secret.type == "Basic Auth Credentials":
                     reason = _url_password_reason(value)
+                elif secret.type == "Private Key":
+                    reason = _private_key_reason(lines, number)
                 else:
                     token = self._whole_token(secret, line)
                     reason = placeholder_reason(token) or embedded_reason(token, line)
@@ -544,6 +545,19 @@ class SecretScanner:
                     if value in whole:
                         return whole
         return value
+
+
+def _private_key_reason(lines: list[str], number: int) -> str | None:
+    """Why a ``BEGIN ... PRIVATE KEY`` line holds no key: no body, or a stub of one."""
+    body = 0
+    for line in [lines[number - 1].split("PRIVATE KEY-----", 1)[-1]] + lines[number:number + 200]:
+        if "-----END" in line:
+            body += len(re.sub(r"[^A-Za-z0-9+/=]", "", line.split("-----END", 1)[0]))
+            break
+        body += len(re.sub(r"[^A-Za-z0-9+/=]", "", line))
+    else:
+        return "a private key header with no key block after it"
+    return "a private key header with no key after it" if body < 64 else None
 
 
 def _url_password_reason(password: str) -> str | None:

@@ -143,3 +143,12 @@ def test_a_provider_key_in_a_named_variable_is_one_finding_under_its_rule(
     name, text = TRUE_EXAMPLES["openai project key"]
     findings = scanner.findings_in_text(text + "\n", name)
     assert [(f.line, f.rule_id) for f in findings] == [(1, "openai-api-key")]
+
+
+@pytest.mark.parametrize("text", [
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+    'if line.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n    return parse(line)\n',
+    "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+])
+def test_a_private_key_header_without_a_key_is_not_one(scanner: SecretScanner, text: str) -> None:
+    assert scanner.findings_in_text(text + "\n", "keys.py") == []
