@@ -790,12 +790,13 @@ def _add_secrets(subparsers: Any) -> None:
         description="Scan for secrets with microgate's rules and detect-secrets' plugins. "
         "Secrets are never printed, in any format.")
     scan.add_argument("paths", nargs="*", type=Path,
-                      help="files or folders (default: every file git tracks here)")
+                      help="files or folders (default: this folder's files that git does "
+                      "not ignore)")
     scan.add_argument("--format", choices=("text", "json", "sarif", "gitleaks"),
                       default="text")
     scan.add_argument("--output", type=Path, help="write the report here")
     scan.add_argument("--all-files", action="store_true",
-                      help="with a folder: every file in it, not only those git tracks")
+                      help="with a folder: every file in it, the ones git ignores too")
     scan.set_defaults(func=_cmd_secrets_scan)
     rules = actions.add_parser("rules", help="the secret rules in use")
     rules.add_argument("--list", action="store_true", required=True,

@@ -74,8 +74,10 @@ def redact(text: str) -> str:
     matcher = _rules()
     if matcher is not None:
         # Every secret a rule finds, placeholders included: a message is no place to judge.
-        for secret in sorted({match.secret for match in matcher.matches(text, "")},
-                             key=len, reverse=True):
+        # Provider formats only: the generic rules judge context, which a message lacks;
+        # password-like assignments are in the redact list below.
+        found = {match.secret for match in matcher.matches(text, "") if not match.rule.generic}
+        for secret in sorted(found, key=len, reverse=True):
             if len(secret) >= 6:
                 text = text.replace(secret, REDACTED)
     for pattern in _patterns():

@@ -165,9 +165,33 @@ def _cached_rule_file(path: Path) -> RuleSet:
         relative = path.resolve().relative_to(policies_dir().resolve())
     except (OSError, ValueError):
         return read_rule_file(path, default)
-    # A policy's rules come through the policy cache: no TOML parser on a commit.
+    # A policy's rules come through the policy cache: no TOML parser on a commit, and
+    # once a version of the file has been checked whole (every regex compiled), its
+    # rules compile only when a file holds their keywords.
     raw = load_policy(relative.as_posix())
-    return parse_rules(raw, str(path), default, path.parent)
+    marker = _validated_marker(path)
+    validated = marker is not None and marker.exists()
+    ruleset = parse_rules(raw, str(path), default, path.parent, validate=not validated)
+    if marker is not None and not validated:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass
+    return ruleset
+
+
+def _validated_marker(path: Path) -> Path | None:
+    import os
+    import zlib
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "microgate" / "policies" / (
+        f"{path.name}.{zlib.crc32(data):08x}{len(data):x}.validated")
 
 
 # A marker appended to a prefilter pattern that must run on the lowercased text.
@@ -288,51 +312,124 @@ def _prefilter_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
     return patterns
 
 
+def _load_detect_secrets() -> list[Any]:
+    """detect-secrets' plugins, most specific first, set up as microgate runs them."""
+    with _without_requests():
+        from detect_secrets.core import scan  # noqa: F401 - loaded here, used later
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.settings import (
+            configure_settings_from_baseline,
+            get_filters,
+            get_plugins,
+        )
+        from detect_secrets.transformers import get_transformed_file  # noqa: F401
+        from detect_secrets.util import code_snippet  # noqa: F401
+
+        plugin_types: list[type] = [
+            plugin_type for plugin_type in get_mapping_from_secret_type_to_class().values()
+            if plugin_type.__name__ not in UNUSED_PLUGINS]
+        configure_settings_from_baseline({
+            "plugins_used": [{"name": plugin_type.__name__} for plugin_type in plugin_types],
+        })
+        # Never verify a secret online (detect-secrets' --no-verify).
+        from detect_secrets.settings import get_settings
+
+        get_settings().disable_filters(VERIFICATION_FILTER)
+        get_plugins.cache_clear()
+        get_filters()  # loads the filter modules while the stand-in is in place
+        builtin_plugins = list(get_plugins())
+    # Most specific first, since a secret is reported under the first plugin's name:
+    # detect-secrets' pattern detectors, then its keyword and entropy ones.
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    return sorted(builtin_plugins, key=lambda p: not isinstance(p, RegexBasedDetector))
+
+
+def _cached_prefilter_sources(scanner: SecretScanner) -> list[tuple[str, int]] | None:
+    """The prefilters of detect-secrets' plugins as (regex, flags); None: every line.
+
+    Kept in the user's cache, keyed by the installed detect-secrets, so that knowing which
+    lines could hold a plugin's secret costs no import of detect-secrets.
+    """
+    import importlib.util
+    import json
+    import os
+
+    spec = importlib.util.find_spec("detect_secrets")
+    origin = spec.origin if spec is not None else None
+    cached: Path | None = None
+    if origin:
+        stat = os.stat(origin)
+        import zlib
+
+        identity = repr((origin, stat.st_mtime_ns, stat.st_size, sorted(UNUSED_PLUGINS)))
+        key = f"{zlib.crc32(identity.encode('utf-8', 'replace')):08x}"
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".cache")
+        cached = Path(base) / "microgate" / "policies" / f"detect-secrets-prefilters.{key}.json"
+        try:
+            value = json.loads(cached.read_text(encoding="utf-8"))
+            return None if value is None else [(str(s), int(f)) for s, f in value]
+        except (OSError, ValueError, TypeError):
+            pass
+    found: list[tuple[str, int]] = []
+    sources: list[tuple[str, int]] | None = found
+    for plugin in scanner.plugins:
+        patterns = _prefilter_patterns(plugin)
+        if patterns is None:
+            sources = None
+            break
+        found += [(pattern.pattern, int(pattern.flags)) for pattern in patterns]
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            scratch = cached.with_suffix(f".{os.getpid()}.tmp")
+            scratch.write_text(json.dumps(sources), encoding="utf-8")
+            os.replace(scratch, cached)
+        except OSError:
+            pass
+    return sources
+
+
+# Files detect-secrets reads through a transformer (which may quote a bare value), and
+# bare values its eager transformers could quote: these go through its pipeline even
+# when no prefilter matches the raw text.
+TRANSFORMED_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".conf", ".properties", ".env",
+                        ".toml")
+BARE_VALUE = r"(?m)^[ \t]*[\w.-]+[ \t]*[=:][ \t]*[^\s'\"]{16,}[ \t]*$"
+
+
 class SecretScanner:
-    """Scans files with detect-secrets' plugins and filters plus microgate's detectors."""
+    """Scans files with microgate's rules and detect-secrets' plugins and filters."""
 
     def __init__(self, policy: SecretsPolicy | None = None) -> None:
         self.policy = policy or default_secrets_policy()
-        with _without_requests():
-            from detect_secrets.core import scan  # noqa: F401 - loaded here, used later
-            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-            from detect_secrets.settings import (
-                configure_settings_from_baseline,
-                get_filters,
-                get_plugins,
-            )
-            from detect_secrets.transformers import get_transformed_file  # noqa: F401
-            from detect_secrets.util import code_snippet  # noqa: F401
-
-            plugin_types: list[type] = [
-                plugin_type for plugin_type in get_mapping_from_secret_type_to_class().values()
-                if plugin_type.__name__ not in UNUSED_PLUGINS]
-            configure_settings_from_baseline({
-                "plugins_used": [{"name": plugin_type.__name__} for plugin_type in plugin_types],
-            })
-            # Never verify a secret online (detect-secrets' --no-verify).
-            from detect_secrets.settings import get_settings
-
-            get_settings().disable_filters(VERIFICATION_FILTER)
-            get_plugins.cache_clear()
-            get_filters()  # loads the filter modules while the stand-in is in place
-            builtin_plugins = list(get_plugins())
-        # Most specific first, since a secret is reported under the first plugin's name:
-        # detect-secrets' pattern detectors, then its keyword and entropy ones.
-        from detect_secrets.plugins.base import RegexBasedDetector
-
-        self.plugins: list[Any] = sorted(
-            builtin_plugins, key=lambda p: not isinstance(p, RegexBasedDetector))
         self.rules = load_rules(self.policy)
         self.matcher = RuleMatcher(self.rules)
-        self._prefilters: list[re.Pattern[str]] = []
+        # detect-secrets is loaded only for a file where one of its plugins could report
+        # (its prefilters are cached, so a commit of ordinary code never imports it).
+        self._plugins: list[Any] | None = None
         self._scan_every_line = False
-        for plugin in self.plugins:
-            patterns = _prefilter_patterns(plugin)
-            if patterns is None:
-                self._scan_every_line = True
-            else:
-                self._prefilters.extend(_in_re2(pattern) for pattern in patterns)
+        self._sources = _cached_prefilter_sources(self)
+        self._compiled_prefilters: list[Any] | None = None
+        self._presence: Any = None
+        if self._sources is None:
+            self._scan_every_line = True
+        else:
+            self._presence = _presence_set(self._sources)
+
+    @property
+    def _prefilters(self) -> list[Any]:
+        if self._compiled_prefilters is None:
+            self._compiled_prefilters = [_in_re2(re.compile(source, flags))
+                                         for source, flags in self._sources or []]
+        return self._compiled_prefilters
+
+    @property
+    def plugins(self) -> list[Any]:
+        if self._plugins is None:
+            self._plugins = _load_detect_secrets()
+        return self._plugins
 
     def candidate_lines(self, lines: list[str]) -> set[int]:
         """1-based numbers of the lines on which some plugin could report a secret."""
@@ -384,9 +481,27 @@ class SecretScanner:
             ):
                 yield from secrets
 
-    def scan_text(self, text: str, filename: str) -> list[Any]:
+    def _needs_detect_secrets(self, text: str, filename: str) -> bool:
+        if self._scan_every_line or filename.lower().endswith(TRANSFORMED_SUFFIXES):
+            return True
+        if _bare_value().search(text):
+            return True
+        if self._presence is not None:
+            return bool(self._presence.Match(text))
+        return bool(self.candidate_lines(text.splitlines(keepends=True)))
+
+    def scan_text(self, text: str, filename: str, real_path: str | None = None) -> list[Any]:
         """Secrets in ``text``, read the way detect-secrets reads a file."""
+        if not self._needs_detect_secrets(text, filename):
+            return []
+        self.plugins  # noqa: B018 - loads detect-secrets
+        from detect_secrets.core.scan import _is_filtered_out
         from detect_secrets.transformers import get_transformed_file
+
+        # detect-secrets' filename filters test the file on disk: give them its real path.
+        if real_path and _is_filtered_out(required_filter_parameters=["filename"],
+                                          filename=real_path):
+            return []
 
         if not _safe_to_transform(text, filename):
             # detect-secrets' YAML reader would expand an alias bomb or overflow the stack
@@ -405,8 +520,6 @@ class SecretScanner:
 
     def scan_file(self, path: Path, display: str) -> tuple[list[SecretFinding], str | None]:
         """Findings in one file, or a note saying why it was skipped."""
-        from detect_secrets.core.scan import _is_filtered_out
-
         from scaffold.safefiles import SkippedFile, read_bytes
 
         if path.is_symlink():
@@ -421,13 +534,11 @@ class SecretScanner:
         text = decode_text(data)
         if text is None:
             return [], f"{display}: {BINARY_NOTE}"
-        # detect-secrets' filename filters test the file on disk: give them its real path.
-        if _is_filtered_out(required_filter_parameters=["filename"], filename=str(path)):
-            return [], None
-        return self.findings_in_text(text, display), None
+        return self.findings_in_text(text, display, real_path=str(path)), None
 
     def findings_in_text(self, text: str, display: str,
-                         dropped: list[DroppedCandidate] | None = None) -> list[SecretFinding]:
+                         dropped: list[DroppedCandidate] | None = None,
+                         real_path: str | None = None) -> list[SecretFinding]:
         """The secrets of one file's text: the rules' first, then detect-secrets' plugins'.
 
         Every candidate goes through the precision filters of :mod:`judge`; a secret both
@@ -438,7 +549,7 @@ class SecretScanner:
 
         lines = text.splitlines()
         plugin_secrets: dict[int, list[Any]] = {}
-        for secret in self.scan_text(text, display):
+        for secret in self.scan_text(text, display, real_path):
             plugin_secrets.setdefault(secret.line_number, []).append(secret)
 
         def line_at(number: int) -> str:
@@ -558,6 +669,39 @@ def _private_key_reason(lines: list[str], number: int) -> str | None:
     else:
         return "a private key header with no key block after it"
     return "a private key header with no key after it" if body < 64 else None
+
+
+def _presence_set(sources: list[tuple[str, int]]) -> Any:
+    """One RE2 set that matches wherever some prefilter could: each prefilter widened to
+    what RE2 runs (lookarounds and back-references dropped), so a miss is certain. None
+    when one cannot be widened: then every file is checked exactly."""
+    import re2
+
+    from scaffold.secrets.rules import re2_options
+
+    presence = re2.Set.SearchSet(re2_options())
+    for source, flags in sources:
+        wide = LOOKAROUND.sub("", source.replace(LOWERCASED_TEXT, ""))
+        wide = re.sub(r"\(\?!(?:[^()]|\([^()]*\))*\)", "", wide)
+        wide = wide.replace("(\\1)", "(['\"])")
+        wide = re.sub(r"\{(\d+),\d{4,}\}", r"{\1,}", wide)  # RE2 counts up to 1000
+        prefix = "(?i)" if flags & re.IGNORECASE or LOWERCASED_TEXT in source else ""
+        prefix += "(?m)" if flags & re.MULTILINE else ""
+        try:
+            presence.Add(prefix + wide)
+        except re2.error:
+            return None
+    presence.Compile()
+    return presence
+
+
+@cache
+def _bare_value() -> Any:
+    import re2
+
+    from scaffold.secrets.rules import re2_options
+
+    return re2.compile(BARE_VALUE, re2_options())
 
 
 def _url_password_reason(password: str) -> str | None:

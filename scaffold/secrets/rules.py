@@ -53,6 +53,11 @@ class Allowlist:
     def _paths(self) -> tuple[Any, ...]:
         return tuple(compile_go(source) for source in self.paths)
 
+    def check(self) -> None:
+        """Compile every regex now, so that a bad one fails when the file is loaded."""
+        self._regexes  # noqa: B018
+        self._paths  # noqa: B018
+
     def allows(self, secret: str, match: str, line: str, path: str) -> bool:
         checks = []
         if self.regexes:
@@ -156,8 +161,6 @@ def _allowlist(raw: Any, where: str) -> Allowlist:
         condition=condition,
         target_rules=_strings(raw.get("targetRules"), where),
     )
-    for source in allowlist.regexes + allowlist.paths:
-        compile_go(source)
     return allowlist
 
 
@@ -173,7 +176,8 @@ def _allowlists(raw: Mapping[str, Any], where: str) -> list[Allowlist]:
     return found
 
 
-def _rule(raw: Any, source: str, number: int, partial: bool = False) -> Rule:
+def _rule(raw: Any, source: str, number: int, partial: bool = False,
+          validate: bool = True) -> Rule:
     where = f"{source} rule #{number}"
     if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise InvalidRules(f"{where}: every rule needs an id")
@@ -196,12 +200,16 @@ def _rule(raw: Any, source: str, number: int, partial: bool = False) -> Rule:
         path=path, allowlists=tuple(_allowlists(raw, where)),
         tags=_strings(raw.get("tags"), where), source=source,
     )
+    if not validate:
+        return rule
     compiled = rule.compiled
     if compiled is not None and group > compiled.groups:
         raise InvalidRules(f"{where}: secretGroup {group} but the regex has "
                            f"{compiled.groups} group(s)")
     if rule.path:
         rule.compiled_path  # noqa: B018 - compiles now, so a bad path fails on load
+    for allowlist in rule.allowlists:
+        allowlist.check()
     return rule
 
 
@@ -246,7 +254,8 @@ class RuleSet:
 
 
 def parse_rules(raw: Mapping[str, Any], source: str,
-                load_default: Any = None, base: Path | None = None) -> RuleSet:
+                load_default: Any = None, base: Path | None = None,
+                validate: bool = True) -> RuleSet:
     """The rules of one gitleaks-format document (already parsed from TOML)."""
     if not isinstance(raw, Mapping):
         raise InvalidRules(f"{source}: not a rule file")
@@ -268,9 +277,13 @@ def parse_rules(raw: Mapping[str, Any], source: str,
     # A rule with neither regex nor path only adds to the extended rule of its id.
     ruleset.add(RuleSet([
         _rule(entry, source, number,
-              partial=isinstance(entry, Mapping) and entry.get("id") in known)
+              partial=isinstance(entry, Mapping) and entry.get("id") in known,
+              validate=validate)
         for number, entry in enumerate(rules, 1)]))
     ruleset.allowlists.extend(_allowlists(raw, source))
+    if validate:
+        for allowlist in ruleset.allowlists:
+            allowlist.check()
     ruleset.disabled |= set(_strings(extend.get("disabledRules"), f"{source} [extend]"))
     return ruleset
 
@@ -308,8 +321,7 @@ class RuleMatcher:
     def __init__(self, ruleset: RuleSet) -> None:
         import re2
 
-        self.rules = [rule for rule in ruleset.active() if rule.compiled is not None
-                      or rule.regex is not None]
+        self.rules = [rule for rule in ruleset.active() if rule.regex is not None]
         self.global_allowlists = ruleset.allowlists
         self._always = [rule for rule in self.rules if not rule.keywords]
         self._order = {rule.id: index for index, rule in enumerate(self.rules)}
