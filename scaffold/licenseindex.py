@@ -161,9 +161,18 @@ def refresh(repo: Path, *, index: str | None = None, lockfile: str = LOCKFILE,
             everything: bool = False) -> RefreshReport:
     """Look up the licenses of the pins not yet cached (all with ``everything``)."""
     index = index or index_url()
+    from scaffold.deps.lockfiles import lockfiles
+
     policy = default_license_policy()
-    pins = read_pins(repo, lockfile)
-    if not pins and not (repo / lockfile).is_file():
+    # Every lockfile of the repo (requirements*.txt anywhere, requirements/*.txt).
+    every_lockfile = sorted(set(lockfiles(repo)) | ({lockfile} if (repo / lockfile).is_file()
+                                                    else set()))
+    unique: dict[str, Pin] = {}
+    for name in every_lockfile:
+        for pin in read_pins(repo, name):
+            unique.setdefault(pin.key, pin)
+    pins = list(unique.values())
+    if not pins and not every_lockfile:
         raise MicrogateError(f"{lockfile} is missing: run 'microgate lock' first")
     try:
         cached = read_cache(repo)

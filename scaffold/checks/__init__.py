@@ -47,11 +47,13 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("test-presence", "scaffold.checks.testpresence", r"\.py$|(^|/)pyproject\.toml$",
               title="every public function has a test that asserts something"),
     CheckSpec("pins", "scaffold.checks.pins",
-              r"(^|/)requirements[^/]*\.(txt|in)$|(^|/)[^/]*[Dd]ockerfile[^/]*$"
+              r"(^|/)requirements[^/]*\.(txt|in)$|(^|/)requirements/[^/]+\.(txt|in)$"
+              r"|(^|/)[^/]*[Dd]ockerfile[^/]*$"
               r"|^\.github/workflows/[^/]+\.ya?ml$|(^|/)action\.ya?ml$",
               title="dependencies, images and actions are pinned"),
     CheckSpec("licenses", "scaffold.checks.licenses",
-              r"(^|/)requirements\.txt$|^\.microgate/licenses\.json$|(^|/)pyproject\.toml$",
+              r"(^|/)requirements[^/]*\.txt$|(^|/)requirements/[^/]+\.txt$"
+              r"|^\.microgate/licenses\.json$|(^|/)pyproject\.toml$",
               title="dependency licenses are allowed"),
     CheckSpec("iac", "scaffold.checks.iac", r"\.tf$|\.tfvars$",
               title="the Terraform passes checkov and the platform's policies"),

@@ -27,20 +27,25 @@ then record their approval in pyproject.toml:
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
+    from scaffold.deps.lockfiles import lockfiles
+
+    every_lockfile = lockfiles(repo)
     try:
         policy = repo_license_policy(repo)
-        pins = read_pins(repo)
+        pins = [(lockfile, pin) for lockfile in every_lockfile
+                for pin in read_pins(repo, lockfile)]
         cache = read_cache(repo)
     except MicrogateError as exc:
         return CheckResult([Finding(CACHE_FILE, None, CHECK, "config", exc.message)],
                            advice=ADVICE)
     if not pins:
-        return CheckResult(notes=[f"no pinned dependencies in {LOCKFILE}"])
+        return CheckResult(notes=[f"no pinned dependencies in {LOCKFILE}" if not every_lockfile
+                                  else f"no pinned dependencies in {', '.join(every_lockfile)}"])
     findings = []
-    for pin in pins:
+    for lockfile, pin in pins:
         entry = cache.get(pin.key)
         if entry is None:
-            findings.append(Finding(LOCKFILE, pin.line, CHECK, "unknown",
+            findings.append(Finding(lockfile, pin.line, CHECK, "unknown",
                                     f"{pin.key} has no license on record: run "
                                     "`microgate licenses refresh`"))
             continue
@@ -50,11 +55,11 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
             continue
         described = "an unknown license" if license_id == "UNKNOWN" else license_id
         if status == "deny":
-            findings.append(Finding(LOCKFILE, pin.line, CHECK, "denied",
+            findings.append(Finding(lockfile, pin.line, CHECK, "denied",
                                     f"{pin.key} is under {described}, which the license "
                                     "policy does not allow: replace it"))
         else:
-            findings.append(Finding(LOCKFILE, pin.line, CHECK, "needs-review",
+            findings.append(Finding(lockfile, pin.line, CHECK, "needs-review",
                                     f"{pin.key} is under {described}, which needs the "
                                     "platform team's review before it is used"))
-    return CheckResult(findings, [], ADVICE, len(pins))
+    return CheckResult(findings, [], ADVICE, len({pin.key for _, pin in pins}))

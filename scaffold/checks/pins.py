@@ -1,10 +1,12 @@
 """The pins check: what the app installs cannot change under it.
 
-- each ``requirements*.txt`` line is ``name==version`` with at least one ``--hash``;
-- each lockfile holds every top-level requirement of its ``.in`` file, at a version
-  the ``.in`` allows;
+- each lockfile line (``requirements*.txt`` anywhere, ``requirements/*.txt``, and the
+  files they include with ``-r``/``-c``) is ``name==version`` with at least one ``--hash``;
+- each lockfile holds every top-level requirement of its ``.in`` file (following ``-r``
+  includes), at a version the ``.in`` allows; includes never leave the repo;
 - each Dockerfile ``FROM`` names an image by ``@sha256:`` digest;
-- each GitHub Actions ``uses:`` names a full 40-character commit SHA.
+- each GitHub Actions ``uses:`` names a full 40-character commit SHA, and each service or
+  job container ``image:`` an ``@sha256:`` digest.
 """
 
 from __future__ import annotations
@@ -100,6 +102,21 @@ def locked_versions(text: str) -> dict[str, str]:
     return pins
 
 
+INCLUDE_OPTIONS = {"-r", "--requirement", "-c", "--constraint"}
+
+
+def included_files(name: str, text: str) -> list[tuple[int, str]]:
+    """The files a requirements file includes (``-r``/``-c``), relative to the repo."""
+    found = []
+    for number, line in logical_lines(text):
+        match = re.match(r"^(-r|--requirement|-c|--constraint)(?:[=\s]+|(?=[^-\s]))(\S+)", line)
+        if match:
+            target = match.group(2)
+            found.append((number, target if Path(target).is_absolute()
+                          else (Path(name).parent / target).as_posix()))
+    return found
+
+
 def check_lockfile(name: str, text: str) -> list[Finding]:
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -107,6 +124,8 @@ def check_lockfile(name: str, text: str) -> list[Finding]:
     for number, line in logical_lines(text):
         if line.startswith("-"):
             option = line.split()[0].split("=", 1)[0]
+            if option in INCLUDE_OPTIONS or option[:2] in ("-r", "-c") and len(option) > 2:
+                continue  # the included file is checked on its own (see run)
             if option in {"-e", "--editable"}:
                 findings.append(Finding(name, number, CHECK, "unpinned",
                                         "an editable install cannot be pinned or hashed"))
@@ -159,6 +178,12 @@ def _top_level_requirements(
         return []
     found: list[tuple[int, str, Requirement | None]] = []
     for number, line in logical_lines(text):
+        if line.startswith(("-c", "--constraint")):
+            target = re.sub(r"^(-c|--constraint)[=\s]*", "", line).strip()
+            included = (Path(name).parent / target).as_posix()
+            if Path(target).is_absolute() or resolve_inside(repo, included) is None:
+                found.append((number, name, None))
+            continue
         if line.startswith(("-r ", "--requirement ", "-r", "--requirement=")):
             target = re.sub(r"^(-r|--requirement)[=\s]*", "", line).strip()
             included = (Path(name).parent / target).as_posix()
@@ -192,8 +217,8 @@ def check_sync(repo: Path, source_name: str) -> list[Finding]:
     for number, origin, requirement in _top_level_requirements(repo, source_name, set()):
         if requirement is None:
             findings.append(Finding(origin, number, CHECK, "outside-repo",
-                                    "this -r include points outside the repo: it is not read; "
-                                    "keep every requirements file inside the repo"))
+                                    "this -r/-c include points outside the repo: it is not "
+                                    "read; keep every requirements file inside the repo"))
             continue
         key = canonical_name(requirement.name)
         if requirement.marker is not None and not requirement.marker.evaluate():
@@ -236,9 +261,23 @@ def check_dockerfile(name: str, text: str) -> list[Finding]:
     return findings
 
 
+IMAGE_LINE = re.compile(r"^\s*(?:-\s*)?(?P<key>image|container)\s*:\s*['\"]?"
+                        r"(?P<image>[^'\"\s#]+)")
+
+
 def check_workflow(name: str, text: str) -> list[Finding]:
     findings = []
     for number, line in enumerate(text.splitlines(), start=1):
+        image = IMAGE_LINE.match(line)
+        if image and not image.group("image").startswith("$"):
+            reference = image.group("image")
+            if not re.search(r"@sha256:[0-9a-f]{64}$", reference):
+                where = "a job's container" if image.group("key") == "container" else \
+                    "a service or container image"
+                findings.append(Finding(name, number, CHECK, "unpinned-image",
+                                        f"{reference} ({where}) is not pinned: add "
+                                        "@sha256:<digest>"))
+            continue
         match = USES_LINE.match(line)
         if not match:
             continue
@@ -259,21 +298,37 @@ def check_workflow(name: str, text: str) -> list[Finding]:
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
     from scaffold.checks import spec
+    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN
     from scaffold.gitops import repo_files
+    from scaffold.safefiles import resolve_inside
 
     names = [n for n in (repo_files(repo) if files is None else files) if spec(CHECK).wants(n)]
     findings: list[Finding] = []
     sync_sources: set[str] = set()
-    for name in names:
+    queue = list(names)
+    seen: set[str] = set()
+    while queue:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
         base = name.rsplit("/", 1)[-1]
-        if base.startswith("requirements") and base.endswith(".in"):
+        if SOURCE_PATTERN.search(name):
             sync_sources.add(name)
             continue
         text = _read_text(repo, name, findings)
         if text is None:
             continue
-        if base.startswith("requirements") and base.endswith(".txt"):
+        if LOCKFILE_PATTERN.search(name) or name.endswith(".txt"):
             findings += check_lockfile(name, text)
+            for number, included in included_files(name, text):
+                if Path(included).is_absolute() or resolve_inside(repo, included) is None:
+                    findings.append(Finding(name, number, CHECK, "outside-repo",
+                                            "this -r/-c include points outside the repo: it "
+                                            "is not read; keep every requirements file "
+                                            "inside the repo"))
+                elif included.endswith(".txt") and (repo / included).is_file():
+                    queue.append(included)  # a lockfile it includes is checked too
             source = name[:-4] + ".in"
             if (repo / source).is_file():
                 sync_sources.add(source)
@@ -288,8 +343,9 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
 
 
 def _is_requirements(name: str) -> bool:
-    base = name.rsplit("/", 1)[-1]
-    return base.startswith("requirements") and base.endswith((".txt", ".in"))
+    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN
+
+    return bool(LOCKFILE_PATTERN.search(name) or SOURCE_PATTERN.search(name))
 
 
 def check_names(repo: Path, names: list[str], today: dt.date | None = None) -> list[Finding]:

@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-LOCKFILE_PATTERN = re.compile(r"(^|/)requirements[^/]*\.txt$")
+# requirements*.txt anywhere, and any .txt in a folder named requirements (pip-tools'
+# layout: requirements/base.txt, requirements/dev.txt); the same for their .in sources.
+LOCKFILE_PATTERN = re.compile(r"(^|/)requirements[^/]*\.txt$|(^|/)requirements/[^/]+\.txt$")
+SOURCE_PATTERN = re.compile(r"(^|/)requirements[^/]*\.in$|(^|/)requirements/[^/]+\.in$")
 PIN_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;\\]+)")
 MAX_LOCKFILE_BYTES = 5_000_000
 

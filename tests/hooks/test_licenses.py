@@ -129,3 +129,19 @@ def test_exact_ids_win_over_patterns_and_repos_can_still_deny_them() -> None:
     assert policy.status_of("LicenseRef-Proprietary") == "review"
     assert policy.narrowed({"deny": ["LicenseRef-OSI-BSD"]}).status_of(
         "LicenseRef-OSI-BSD") == "deny"
+
+
+def test_every_lockfile_of_the_repo_is_checked(repo: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "requirements").mkdir()
+    (repo / "requirements" / "dev.txt").write_text(f"devtool==2.0 {HASH}\n")
+    (repo / "services" / "worker").mkdir(parents=True)
+    (repo / "services" / "worker" / "requirements.txt").write_text(f"agpl-thing==1.1 {HASH}\n")
+    write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause", "somelib_1.0": "MIT",
+                         "devtool_2.0": "Apache-2.0 OR BSD-3-Clause",
+                         "agpl-thing_1.1": "AGPL-3.0-only"})
+    assert main(["requirements.txt"]) == 1
+    out = capsys.readouterr().out
+    assert ("services/worker/requirements.txt:1: error: agpl-thing==1.1 is under "
+            "AGPL-3.0-only") in out
+    assert "devtool" not in out

@@ -115,3 +115,72 @@ def test_non_utf8_and_binary_lockfiles(repo: Path, capsys: pytest.CaptureFixture
     (repo / "requirements.txt").write_bytes(b"flask==3.1.3 \xff\xfe\n")
     assert main(["requirements.txt"]) == 1
     assert "requirements.txt: error: not UTF-8 text" in out_of(capsys)
+
+
+@pytest.fixture
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip-tools' folder layout: requirements/{base,dev}.in locked to .txt beside them."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "requirements"
+    folder.mkdir()
+    (folder / "base.in").write_text("flask>=3.0\n")
+    (folder / "base.txt").write_text(f"flask==3.1.3 \\\n    {HASH}\n    # via -r base.in\n")
+    (folder / "dev.in").write_text("-r base.in\n-c base.txt\npytest\n")
+    (folder / "dev.txt").write_text(f"flask==3.1.3 {HASH}\npytest==8.3.4 {HASH}\n")
+    return tmp_path
+
+
+LAYOUT_FILES = ["requirements/base.in", "requirements/base.txt", "requirements/dev.in",
+                "requirements/dev.txt"]
+
+
+def test_a_requirements_folder_in_sync_passes(layout: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(LAYOUT_FILES) == 0, out_of(capsys)
+
+
+@pytest.mark.parametrize(("name", "edit", "needle"), [
+    ("requirements/dev.txt", lambda t: t.replace(f"pytest==8.3.4 {HASH}", "pytest==8.3.4"),
+     "requirements/dev.txt:2: error: pytest has no --hash"),
+    ("requirements/base.txt", lambda t: t.replace("flask==3.1.3", "flask>=3.1.3"),
+     "requirements/base.txt:1: error: flask is not pinned to one version"),
+    ("requirements/dev.in", lambda t: t + "httpx\n",
+     "requirements/dev.in:4: error: httpx is not in requirements/dev.txt"),
+])
+def test_each_mutation_of_a_requirements_folder_is_caught(
+        layout: Path, capsys: pytest.CaptureFixture[str], name: str, edit: object,
+        needle: str) -> None:
+    path = layout / name
+    path.write_text(edit(path.read_text()))  # type: ignore[operator]
+    assert main([name]) == 1
+    assert needle in out_of(capsys)
+
+
+def test_a_lockfile_included_by_another_is_checked_and_includes_stay_inside(
+        layout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (layout / "requirements" / "prod.txt").write_text(
+        f"-r locked-extra.txt\ngunicorn==23.0 {HASH}\n")
+    (layout / "requirements" / "locked-extra.txt").write_text("uvicorn==0.30.0\n")
+    (layout / "requirements" / "ci.in").write_text("-c ../../outside.txt\npytest\n")
+    (layout / "requirements" / "ci.txt").write_text(f"pytest==8.3.4 {HASH}\n")
+    assert main(["requirements/prod.txt", "requirements/ci.in"]) == 1
+    out = out_of(capsys)
+    assert "requirements/locked-extra.txt:1: error: uvicorn has no --hash" in out
+    assert "requirements/ci.in:1: error: this -r/-c include points outside the repo" in out
+
+
+def test_workflow_service_and_container_images_need_digests(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workflow = repo / ".github" / "workflows" / "ci.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "jobs:\n  test:\n    container: python:3.12\n    services:\n      db:\n"
+        "        image: postgres:16\n      cache:\n"
+        f"        image: redis:7@{DIGEST}\n"
+        "      other:\n        image: ${{ matrix.image }}\n"
+        f"    steps:\n      - uses: actions/checkout@{SHA}\n")
+    assert main([".github/workflows/ci.yml"]) == 1
+    out = out_of(capsys)
+    assert "ci.yml:3: error: python:3.12 (a job's container) is not pinned" in out
+    assert "ci.yml:6: error: postgres:16 (a service or container image) is not pinned" in out
+    assert "ci.yml:8" not in out and "ci.yml:10" not in out

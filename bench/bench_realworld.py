@@ -1,0 +1,156 @@
+"""Issue 13: the pins and licenses checks on a public project's requirements/ folder.
+
+Run: python bench/bench_realworld.py PATH_TO_A_CHECKOUT [...]
+Each PATH holds lockfiles (requirements*.txt, requirements/*.txt with --hash lines and
+their .in sources), e.g. a fetched copy of a project that locks with pip-compile
+--generate-hashes. Without one it says so and exits 0. The checkout is copied to a
+temporary folder and mutated there; nothing of it is kept.
+
+What it prints, per checkout:
+- the pins check's findings on the files as they are (the baseline);
+- for each of three mutations (drop one package's hashes, loosen one pin to >=, add an
+  unlocked package to an .in file): whether a new finding names it;
+- the licenses check with no license cache: how many distinct pins it reports as needing
+  a lookup, beside the distinct pins of every lockfile read directly (all must be there);
+- the time of each check, beside Python's own start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
+
+
+def hook(name: str, repo: Path, files: list[str]) -> tuple[int, str, float]:
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", f"hooks.{name}", *files], cwd=repo,
+                            capture_output=True, text=True,
+                            env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+                                 "PATH": "/usr/bin:/bin", "HOME": str(repo)})
+    return result.returncode, result.stdout, time.perf_counter() - start
+
+
+def lockfiles_of(repo: Path) -> list[str]:
+    from scaffold.deps.lockfiles import lockfiles
+
+    return lockfiles(repo)
+
+
+def hashed_lockfile(repo: Path) -> tuple[str, str] | None:
+    """A lockfile with --hash lines and an .in beside it, and one pinned package of it."""
+    for name in lockfiles_of(repo):
+        text = (repo / name).read_text(encoding="utf-8", errors="replace")
+        source = repo / (name[:-4] + ".in")
+        match = PIN.search(text)
+        if "--hash" in text and source.is_file() and match:
+            return name, match.group(1)
+    return None
+
+
+def mutate(repo: Path, lockfile: str, package: str) -> dict[str, tuple[str, str]]:
+    """Three mutated copies: name -> (changed file, what a finding must name)."""
+    return {
+        "drop the hashes of one package": (lockfile, package),
+        "loosen one pin to >=": (lockfile, package),
+        "add an unlocked package to the .in": (lockfile[:-4] + ".in", "microgate-probe"),
+    }
+
+
+def apply(repo: Path, mutation: str, lockfile: str, package: str) -> None:
+    path = repo / lockfile
+    text = path.read_text(encoding="utf-8")
+    if mutation.startswith("drop"):
+        lines = text.splitlines(keepends=True)
+        out, skipping = [], False
+        for line in lines:
+            if line.startswith(f"{package}=="):
+                out.append(line.split(" \\")[0].rstrip() + "\n")
+                skipping = line.rstrip().endswith("\\")
+                continue
+            if skipping:
+                skipping = line.rstrip().endswith("\\")
+                if "--hash" in line:
+                    continue
+            out.append(line)
+        path.write_text("".join(out), encoding="utf-8")
+    elif mutation.startswith("loosen"):
+        path.write_text(text.replace(f"{package}==", f"{package}>=", 1), encoding="utf-8")
+    else:
+        source = repo / (lockfile[:-4] + ".in")
+        source.write_text(source.read_text(encoding="utf-8") + "microgate-probe\n",
+                          encoding="utf-8")
+
+
+def measure(checkout: Path) -> bool:
+    with tempfile.TemporaryDirectory(prefix="bench-realworld-") as scratch:
+        repo = Path(scratch) / checkout.name
+        shutil.copytree(checkout, repo, symlinks=True,
+                        ignore=shutil.ignore_patterns(".git"))
+        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+        every = lockfiles_of(repo)
+        sources = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.in"))
+        found = hashed_lockfile(repo)
+        print(f"\n== {checkout}: {len(every)} lockfiles, {len(sources)} .in files")
+        if found is None:
+            print("  no hash-pinned lockfile with an .in beside it: skipped")
+            return True
+        lockfile, package = found
+        code, base_out, seconds = hook("pins", repo, every + sources)
+        baseline = set(base_out.splitlines())
+        print(f"  pins as they are: exit {code}, {len(baseline)} lines, {seconds * 1000:.0f} ms")
+        ok = True
+        for mutation, (changed, needle) in mutate(repo, lockfile, package).items():
+            copy = Path(scratch) / "mutated"
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(repo, copy, symlinks=True)
+            apply(copy, mutation, lockfile, package)
+            _, out, _ = hook("pins", copy, [changed])
+            new = [line for line in out.splitlines() if line not in baseline and needle in line]
+            caught = bool(new)
+            ok &= caught
+            print(f"  {mutation} ({changed}, {needle}): {'caught' if caught else 'MISSED'}"
+                  + (f": {new[0][:110]}" if new else ""))
+        distinct = {re.sub(r"[-_.]+", "-", m.group(1)).lower() + "==" + m.group(2)
+                    for name in every
+                    for m in PIN.finditer((repo / name).read_text(encoding="utf-8",
+                                                                  errors="replace"))}
+        _, out, seconds = hook("licenses", repo, every)
+        reported = set(re.findall(r"error: (\S+==\S+) has no license on record", out))
+        print(f"  licenses with no cache: {len(reported)} distinct pins to look up of "
+              f"{len(distinct)} in every lockfile ({seconds * 1000:.0f} ms)")
+        missing = distinct - {r.lower() for r in reported}
+        if missing:
+            print(f"  not checked: {', '.join(sorted(missing)[:5])}")
+        ok &= not missing
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        print(f"  python's own start-up: {(time.perf_counter() - start) * 1000:.0f} ms")
+        print(f"  verdict: {'PASS' if ok else 'MISS'}")
+        return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkouts", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    checkouts = [path for path in args.checkouts if path.is_dir()]
+    if not checkouts:
+        print("skipped: give the path of a checkout whose lockfiles are pinned with hashes")
+        return 0
+    for checkout in checkouts:
+        measure(checkout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
