@@ -202,7 +202,11 @@ class Pin:
 
 def read_pins(repo: Path, lockfile: str = LOCKFILE) -> list[Pin]:
     from scaffold.checks.pins import canonical_name, logical_lines
-    from scaffold.deps.lockfiles import PIN_LINE
+    from scaffold.deps.lockfiles import PIN_LINE, TOML_LOCKFILE, read_pinned
+
+    if TOML_LOCKFILE.search(lockfile):
+        pinned, _ = read_pinned(repo, [lockfile])
+        return [Pin(package.name, package.version, package.line) for package in pinned]
 
     path = repo / lockfile
     try:

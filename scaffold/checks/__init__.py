@@ -48,11 +48,13 @@ CHECKS: tuple[CheckSpec, ...] = (
               title="every public function has a test that asserts something"),
     CheckSpec("pins", "scaffold.checks.pins",
               r"(^|/)requirements[^/]*\.(txt|in)$|(^|/)requirements/[^/]+\.(txt|in)$"
+              r"|(^|/)uv\.lock$|(^|/)pylock(\.[^/]+)?\.toml$|(^|/)pyproject\.toml$"
               r"|(^|/)[^/]*[Dd]ockerfile[^/]*$"
               r"|^\.github/workflows/[^/]+\.ya?ml$|(^|/)action\.ya?ml$",
               title="dependencies, images and actions are pinned"),
     CheckSpec("licenses", "scaffold.checks.licenses",
               r"(^|/)requirements[^/]*\.txt$|(^|/)requirements/[^/]+\.txt$"
+              r"|(^|/)uv\.lock$|(^|/)pylock(\.[^/]+)?\.toml$"
               r"|^\.microgate/licenses\.json$|(^|/)pyproject\.toml$",
               title="dependency licenses are allowed"),
     CheckSpec("iac", "scaffold.checks.iac", r"\.tf$|\.tfvars$",

@@ -261,6 +261,78 @@ def check_dockerfile(name: str, text: str) -> list[Finding]:
     return findings
 
 
+def check_toml_lockfile(name: str, text: str) -> list[Finding]:
+    """uv.lock and pylock.toml: every package from an index has a version and hashes."""
+    from scaffold.deps.lockfiles import toml_lock_packages
+
+    try:
+        packages = toml_lock_packages(text)
+    except ValueError as exc:
+        return [Finding(name, None, CHECK, "invalid", f"not valid TOML: {exc}")]
+    findings = []
+    for package in packages:
+        if package.vcs_commit or not package.from_index:
+            continue  # a git source at a full commit; the project itself; a local folder
+        if not package.version:
+            findings.append(Finding(name, package.line, CHECK, "unpinned",
+                                    f"{package.name} has no version in the lockfile"))
+        elif package.hashes == 0:
+            findings.append(Finding(name, package.line, CHECK, "no-hash",
+                                    f"{package.name}=={package.version} has no artifact hash: "
+                                    "a changed download would not be noticed (re-lock)"))
+    return findings
+
+
+def check_pyproject(repo: Path, name: str, text: str) -> list[Finding]:
+    """``[project] dependencies`` are locked: by uv.lock or pylock.toml beside it (every
+    dependency in it), or by a requirements lockfile."""
+    import tomllib
+
+    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, toml_lock_packages
+
+    try:
+        project = tomllib.loads(text).get("project") or {}
+    except tomllib.TOMLDecodeError:
+        return []  # the manifest and test-presence checks report a broken pyproject.toml
+    dependencies = project.get("dependencies") if isinstance(project, dict) else None
+    if not isinstance(dependencies, list) or not dependencies:
+        return []
+    folder = Path(name).parent
+    locks = [path for path in (repo / folder / "uv.lock", *sorted((repo / folder).glob(
+        "pylock*.toml"))) if path.is_file()]
+    if not locks:
+        from scaffold.gitops import repo_files
+
+        if any(LOCKFILE_PATTERN.search(other) for other in repo_files(repo)):
+            return []  # locked with requirements files (microgate lock)
+        return [Finding(name, None, CHECK, "no-lockfile",
+                        "[project] dependencies are not locked: run `uv lock`, `pip lock` "
+                        "or `microgate lock`, and commit the lockfile")]
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        locked = {canonical_name(p.name) for p in toml_lock_packages(
+            locks[0].read_text(encoding="utf-8"))}
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    findings = []
+    lock_name = (folder / locks[0].name).as_posix()
+    lines = text.splitlines()
+    for dependency in dependencies:
+        try:
+            requirement = Requirement(str(dependency))
+        except InvalidRequirement:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        if canonical_name(requirement.name) not in locked:
+            number = next((i for i, line in enumerate(lines, 1)
+                           if f'"{dependency}"' in line or f"'{dependency}'" in line), None)
+            findings.append(Finding(name, number, CHECK, "out-of-sync",
+                                    f"{requirement.name} is not in {lock_name}: re-lock"))
+    return findings
+
+
 IMAGE_LINE = re.compile(r"^\s*(?:-\s*)?(?P<key>image|container)\s*:\s*['\"]?"
                         r"(?P<image>[^'\"\s#]+)")
 
@@ -298,7 +370,7 @@ def check_workflow(name: str, text: str) -> list[Finding]:
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
     from scaffold.checks import spec
-    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN
+    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN, TOML_LOCKFILE
     from scaffold.gitops import repo_files
     from scaffold.safefiles import resolve_inside
 
@@ -318,6 +390,12 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
             continue
         text = _read_text(repo, name, findings)
         if text is None:
+            continue
+        if TOML_LOCKFILE.search(name):
+            findings += check_toml_lockfile(name, text)
+            continue
+        if base == "pyproject.toml":
+            findings += check_pyproject(repo, name, text)
             continue
         if LOCKFILE_PATTERN.search(name) or name.endswith(".txt"):
             findings += check_lockfile(name, text)
@@ -363,15 +441,22 @@ def check_names(repo: Path, names: list[str], today: dt.date | None = None) -> l
     cooldown = cooldown_days(tier)
     today = today or dt.date.today()
     findings: list[Finding] = []
+    from scaffold.deps.lockfiles import TOML_LOCKFILE, read_pinned
+
     for name in names:
         text = _read_text(repo, name, [])
         if text is None:
             continue
-        for number, line in logical_lines(text):
-            match = REQUIREMENT_NAME.match(line)
-            if not match:
-                continue
-            package = canonical_name(match.group(1))
+        if TOML_LOCKFILE.search(name):
+            entries = [(p.line, p.name, p.version) for p in read_pinned(repo, [name])[0]]
+        else:
+            entries = []
+            for number, line in logical_lines(text):
+                match = REQUIREMENT_NAME.match(line)
+                if match:
+                    entries.append((number, match.group(1), match.group(2)))
+        for number, raw_name, version in entries:
+            package = canonical_name(raw_name)
             trusted = package in approved or package in curated.allowed.get(tier, {})
             lookalike = None if trusted else closest_popular(package)
             if lookalike:
@@ -380,7 +465,6 @@ def check_names(repo: Path, names: list[str], today: dt.date | None = None) -> l
                                         f"package {lookalike}: did you mean {lookalike}? "
                                         "(names like this are registered by attackers; if "
                                         f"{package} is right, approve it in pyproject.toml)"))
-            version = match.group(2)
             released = uploaded.get(f"{package}=={version}") if version else None
             if released is not None and (today - released).days < cooldown:
                 age = (today - released).days

@@ -8,7 +8,10 @@ from typing import NamedTuple
 
 # requirements*.txt anywhere, and any .txt in a folder named requirements (pip-tools'
 # layout: requirements/base.txt, requirements/dev.txt); the same for their .in sources.
-LOCKFILE_PATTERN = re.compile(r"(^|/)requirements[^/]*\.txt$|(^|/)requirements/[^/]+\.txt$")
+LOCKFILE_PATTERN = re.compile(r"(^|/)requirements[^/]*\.txt$|(^|/)requirements/[^/]+\.txt$"
+                              r"|(^|/)uv\.lock$|(^|/)pylock(\.[^/]+)?\.toml$")
+# Lockfiles in TOML: uv's, and the standard one of PEP 751.
+TOML_LOCKFILE = re.compile(r"(^|/)uv\.lock$|(^|/)pylock(\.[^/]+)?\.toml$")
 SOURCE_PATTERN = re.compile(r"(^|/)requirements[^/]*\.in$|(^|/)requirements/[^/]+\.in$")
 PIN_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;\\]+)")
 MAX_LOCKFILE_BYTES = 5_000_000
@@ -49,12 +52,75 @@ def read_pinned(repo: Path, names: list[str]) -> tuple[list[PinnedPackage], list
         except SkippedFile as exc:
             notes.append(str(exc))
             continue
+        if TOML_LOCKFILE.search(lockfile):
+            try:
+                packages = toml_lock_packages(text)
+            except ValueError as exc:
+                notes.append(f"{lockfile}: not valid TOML ({exc})")
+                continue
+            pinned += [PinnedPackage(canonical_name(package.name), package.version, lockfile,
+                                     package.line)
+                       for package in packages if package.version and package.from_index]
+            continue
         for number, line in logical_lines(text):
             match = PIN_LINE.match(line)
             if match:
                 pinned.append(PinnedPackage(canonical_name(match.group(1)), match.group(3),
                                             lockfile, number))
     return pinned, notes
+
+
+class LockedPackage(NamedTuple):
+    """One package of a TOML lockfile (uv.lock, pylock.toml)."""
+
+    name: str
+    version: str
+    line: int
+    hashes: int  # how many artifact hashes it lists
+    from_index: bool  # False for the project itself, local folders and editable installs
+    vcs_commit: bool  # a git source pinned to a full commit
+
+
+def toml_lock_packages(text: str) -> list[LockedPackage]:
+    """The packages of a uv.lock (``[[package]]``) or a PEP 751 pylock.toml
+    (``[[packages]]``), each with the line its table starts on."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(str(exc)) from None
+    tables = data.get("package") or data.get("packages") or []
+    if not isinstance(tables, list):
+        return []
+    starts = [number for number, line in enumerate(text.splitlines(), 1)
+              if line.strip() in ("[[package]]", "[[packages]]")]
+    found = []
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict):
+            continue
+        raw_source = table.get("source")
+        source: dict[str, object] = raw_source if isinstance(raw_source, dict) else {}
+        local = any(key in source for key in ("editable", "virtual", "directory", "path")) or \
+            any(key in table for key in ("directory",))
+        raw_vcs = table.get("vcs")
+        vcs: dict[str, object] = raw_vcs if isinstance(raw_vcs, dict) else {}
+        git = str(source.get("git", ""))
+        commit = bool(re.search(r"[#@][0-9a-f]{40}$", git)) or bool(
+            re.fullmatch(r"[0-9a-f]{40}", str(vcs.get("commit-id", ""))))
+        artifacts = []
+        for key in ("sdist", "archive"):
+            if isinstance(table.get(key), dict):
+                artifacts.append(table[key])
+        wheels = table.get("wheels")
+        if isinstance(wheels, list):
+            artifacts += [wheel for wheel in wheels if isinstance(wheel, dict)]
+        hashes = sum(1 for artifact in artifacts if artifact.get("hash") or artifact.get("hashes"))
+        found.append(LockedPackage(
+            str(table.get("name", "")), str(table.get("version", "")),
+            starts[index] if index < len(starts) else 1, hashes,
+            not local and not vcs and not git, commit))
+    return found
 
 
 def app_tier(repo: Path) -> int:

@@ -145,3 +145,14 @@ def test_every_lockfile_of_the_repo_is_checked(repo: Path,
     assert ("services/worker/requirements.txt:1: error: agpl-thing==1.1 is under "
             "AGPL-3.0-only") in out
     assert "devtool" not in out
+
+
+def test_pins_of_a_uv_lock_are_checked(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "uv.lock").write_text(
+        'version = 1\n\n[[package]]\nname = "gpl-lib"\nversion = "2.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+        'sdist = { url = "https://x/gpl-lib-2.0.tar.gz", hash = "sha256:' + "0" * 64 + '" }\n')
+    write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause", "somelib_1.0": "MIT",
+                         "gpl-lib_2.0": "GPL-3.0-only"})
+    assert main(["uv.lock"]) == 1
+    assert "uv.lock:3: error: gpl-lib==2.0 is under GPL-3.0-only" in capsys.readouterr().out

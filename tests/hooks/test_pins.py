@@ -184,3 +184,72 @@ def test_workflow_service_and_container_images_need_digests(
     assert "ci.yml:3: error: python:3.12 (a job's container) is not pinned" in out
     assert "ci.yml:6: error: postgres:16 (a service or container image) is not pinned" in out
     assert "ci.yml:8" not in out and "ci.yml:10" not in out
+
+
+UV_LOCK = f'''version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = {{ editable = "." }}
+dependencies = [{{ name = "flask" }}]
+
+[[package]]
+name = "flask"
+version = "3.1.3"
+source = {{ registry = "https://pypi.org/simple" }}
+sdist = {{ url = "https://files.example/flask-3.1.3.tar.gz", hash = "{DIGEST}" }}
+wheels = [{{ url = "https://files.example/flask-3.1.3-py3-none-any.whl", hash = "{DIGEST}" }}]
+'''
+
+PYLOCK = f'''lock-version = "1.0"
+created-by = "pip"
+
+[[packages]]
+name = "flask"
+version = "3.1.3"
+wheels = [{{ name = "flask-3.1.3-py3-none-any.whl", hashes = {{ sha256 = "{DIGEST[7:]}" }} }}]
+'''
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\ndependencies = [\n    "flask>=3",\n]\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("lockfile, text", [("uv.lock", UV_LOCK), ("pylock.toml", PYLOCK)])
+def test_a_toml_lockfile_in_sync_with_pyproject_passes(
+        project: Path, capsys: pytest.CaptureFixture[str], lockfile: str, text: str) -> None:
+    (project / lockfile).write_text(text)
+    assert main(["pyproject.toml", lockfile]) == 0, out_of(capsys)
+
+
+@pytest.mark.parametrize("lockfile, text, needle", [
+    ("uv.lock", UV_LOCK.replace(f'sdist = {{ url = "https://files.example/flask-3.1.3.tar.gz", '
+                                f'hash = "{DIGEST}" }}\n', "").replace(
+        f', hash = "{DIGEST}" }}]', " }]"), "uv.lock:10: error: flask==3.1.3 has no artifact hash"),
+    ("pylock.toml", PYLOCK.replace('version = "3.1.3"\n', ""),
+     "pylock.toml:4: error: flask has no version"),
+])
+def test_a_toml_lockfile_without_hashes_or_versions_fails(
+        project: Path, capsys: pytest.CaptureFixture[str], lockfile: str, text: str,
+        needle: str) -> None:
+    (project / lockfile).write_text(text)
+    assert main([lockfile]) == 1
+    assert needle in out_of(capsys)
+
+
+def test_pyproject_dependencies_must_be_locked_and_in_the_lock(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pyproject.toml"]) == 1
+    assert "[project] dependencies are not locked" in out_of(capsys)
+    (project / "uv.lock").write_text(UV_LOCK)
+    text = (project / "pyproject.toml").read_text().replace('"flask>=3",', '"flask>=3",\n'
+                                                             '    "httpx",')
+    (project / "pyproject.toml").write_text(text)
+    assert main(["pyproject.toml"]) == 1
+    assert "pyproject.toml:6: error: httpx is not in uv.lock: re-lock" in out_of(capsys)
