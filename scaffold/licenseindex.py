@@ -140,6 +140,11 @@ def lookup(pin: Pin, index: str, policy: LicensePolicy) -> dict[str, str]:
         metadata.get("License-Expression"), metadata.get("License"),
         metadata.get_all("Classifier") or [], policy,
     )
+    if not spdx or "LicenseRef-OSI" in spdx:
+        # Vague metadata ("BSD License", free text): read the license files themselves.
+        from_files = _license_files_expression(files)
+        if from_files:
+            spdx, source = from_files, "license files"
     entry = {"license": spdx or "UNKNOWN", "source": source}
     uploads = [str(f["upload-time"]) for f in files if f.get("upload-time")]
     if uploads:
@@ -148,6 +153,26 @@ def lookup(pin: Pin, index: str, policy: LicensePolicy) -> dict[str, str]:
     if not spdx and metadata.get("License"):
         entry["declared"] = str(metadata.get("License")).strip()[:200]
     return entry
+
+
+LICENSE_FILE = re.compile(r"(^|/)(licen[cs]e|copying|notice)[^/]*$", re.IGNORECASE)
+
+
+def _license_files_expression(files: list[dict[str, Any]]) -> str | None:
+    """The SPDX expression of the license files in the first wheel of the release."""
+    from scaffold.licensetext import expression_of
+
+    wheel = next((entry for entry in files if entry["filename"].endswith(".whl")), None)
+    if wheel is None:
+        return None
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(_get(wheel["url"].split("#")[0])[0]))
+        texts = {name: archive.read(name)[:200_000].decode("utf-8", "replace")
+                 for name in archive.namelist()
+                 if ".dist-info/" in name and LICENSE_FILE.search(name)}
+    except (IndexLookupError, zipfile.BadZipFile, KeyError, OSError):
+        return None
+    return expression_of(texts)
 
 
 @dataclass

@@ -113,6 +113,19 @@ def test_refresh_reads_the_real_package_index(tmp_path: Path) -> None:
     assert cache["annotated-types==0.7.0"]["license"] == "MIT"
 
 
+@pytest.mark.slow
+def test_refresh_reads_license_files_when_the_metadata_is_vague(tmp_path: Path) -> None:
+    """idna 3.4 says only "BSD License" (which BSD?); its LICENSE.md says BSD-3-Clause.
+    The lockfile sits in a requirements/ folder: every lockfile is looked up."""
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "base.txt").write_text(f"idna==3.4 {HASH}\n")
+    result = microgate("licenses", "refresh", str(tmp_path))
+    assert result.returncode == 0, result.output
+    cache = json.loads((tmp_path / ".microgate" / "licenses.json").read_text())["packages"]
+    assert cache["idna==3.4"] == {**cache["idna==3.4"], "license": "BSD-3-Clause",
+                                  "source": "license files"}
+
+
 def test_refresh_without_network_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text(f"flask==3.1.3 {HASH}\n")
     result = microgate("licenses", "refresh", str(tmp_path), timeout=60,
