@@ -18,7 +18,9 @@ Every public function and class needs a test that calls it and checks the result
     def test_build_greeting():
         assert build_greeting("Ana") == "Hello, Ana!"
 
-A test that asserts nothing (`assert True`, `pass`, only a skip) does not count.
+A test that asserts nothing (`assert True`, `pass`, only a skip), asserts only what is
+always true (`assert 1 == 1`, `assert x == x`), or checks only a mock of the function it
+claims to test does not count.
 Names starting with _ are private and need no test of their own.
 `microgate tests generate` writes such tests for you, from each function's docstring
 examples and type hints, and keeps only the ones that pass."""
@@ -47,16 +49,25 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
             continue
         where = ", ".join(t.path for t in importing)
         for name in missing:
-            findings.append(Finding(
-                source.path, name.line, CHECK, "untested",
-                f"{name.kind} {name.name} has no test: add one to {where} that calls "
-                f"{name.name} and asserts on the result",
-            ))
+            why = coverage.why_untested(name)
+            if why == "only-mocked":
+                message = (f"only a mock of {name.name} is checked in {where}: the real "
+                           f"{name.name} never runs there; test it without patching it "
+                           "(patch what it calls instead)")
+            elif why == "nothing-checked":
+                message = (f"{name.kind} {name.name} is called in {where} but nothing is "
+                           f"checked: assert on what {name.name} returns or does")
+            else:
+                message = (f"{name.kind} {name.name} has no test: {where} imports its module "
+                           f"but never calls {name.name}; add a test that calls it and "
+                           "asserts on the result")
+            findings.append(Finding(source.path, name.line, CHECK, "untested", message))
     for test in coverage.tests:
         for function, line in test.hollow_tests:
+            reason = test.hollow_reasons.get(function, "asserts nothing")
             findings.append(Finding(
                 test.path, line, CHECK, "asserts-nothing",
-                f"{function} asserts nothing, so it does not count as a test",
+                f"{function} {reason}, so it does not count as a test",
                 "warning",
             ))
     if not layout.source:

@@ -85,8 +85,9 @@ def test_tests_that_assert_nothing_do_not_count(repo: Path, capsys: pytest.Captu
     """)
     code, out = run(capsys)
     assert code == 1
-    assert "app/core.py:1: error: function add has no test: add one to tests/test_core.py" in out
-    assert "tests/test_core.py:4: warning: test_add asserts nothing" in out
+    assert ("app/core.py:1: error: function add is called in tests/test_core.py but nothing "
+            "is checked") in out
+    assert "tests/test_core.py:4: warning: test_add " in out
     assert "Basket" not in out.split("\n\n")[0]
 
 
@@ -188,3 +189,171 @@ def test_unparseable_source_is_reported(repo: Path, capsys: pytest.CaptureFixtur
 def test_runs_only_when_python_changes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["README.md"]) == 0
     assert capsys.readouterr().out == ""
+
+
+# -- the layouts and styles of real projects -------------------------------------------
+
+def test_unittest_cases_of_any_name_and_inherited_tests_through_a_class_attribute(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "tests/test_core.py", """
+        import unittest
+        from app import core
+
+        class CacheTestMixin:
+            Kind = None
+
+            def test_builds(self):
+                self.assertIsNotNone(self.Kind())
+
+        class BasketTest(CacheTestMixin, unittest.TestCase):
+            Kind = core.Basket
+
+        class AdderCase(unittest.TestCase):
+            def test_add(self):
+                self.assertEqual(core.add(2, 2), 4)
+    """)
+    assert run(capsys) == (0, "")
+
+
+def test_fixtures_partials_helpers_and_parametrize_count(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "tests/conftest.py", """
+        import functools
+        import pytest
+        from app.core import Basket
+
+        @pytest.fixture
+        def make_basket():
+            return functools.partial(Basket)
+    """)
+    write(repo, "tests/test_core.py", """
+        import pytest
+        from app import core
+
+        def double(x):
+            return core.add(x, x)
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_double(n):
+            assert double(n) == 2 * n
+
+        def test_basket(make_basket):
+            assert make_basket() is not None
+    """)
+    assert run(capsys) == (0, "")
+
+
+def test_re_exports_through_a_package_count_for_the_defining_module(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "src/shop/__init__.py", """
+        from .money import *
+        from shop.basket import Basket as Basket
+        __all__ = ["cents", "Basket"]
+    """)
+    write(tmp_path, "src/shop/money.py", """
+        __all__ = ["cents"]
+
+        def cents(euros):
+            return round(euros * 100)
+
+        def helper_not_exported():
+            return 1
+    """)
+    write(tmp_path, "src/shop/basket.py", """
+        class Basket:
+            def total(self):
+                return 0
+    """)
+    write(tmp_path, "tests/test_shop.py", """
+        import shop
+
+        def test_cents():
+            assert shop.cents(1.5) == 150
+
+        def test_basket_total():
+            assert shop.Basket().total() == 0
+    """)
+    assert main(["src/shop/money.py", "src/shop/basket.py"]) == 0, capsys.readouterr().out
+
+
+def test_a_flat_layout_with_tests_beside_the_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "tinylib/__init__.py", "")
+    write(tmp_path, "tinylib/text.py", """
+        def shout(s):
+            return s.upper() + "!"
+
+        def whisper(s):
+            return s.lower()
+    """)
+    write(tmp_path, "tinylib/test_text.py", """
+        from tinylib.text import shout
+
+        def test_shout():
+            assert shout("hi") == "HI!"
+    """)
+    code, out = main(["tinylib/text.py"]), capsys.readouterr().out
+    assert code == 1
+    assert ("tinylib/text.py:4: error: function whisper has no test: tinylib/test_text.py "
+            "imports its module but never calls whisper") in out
+    assert "shout" not in out.split("\n\n")[0]
+
+
+# -- hollow tests, each with its honest twin --------------------------------------------
+
+@pytest.mark.parametrize("hollow, honest, reason", [
+    ("assert 1 == 1", "assert add(1, 1) == 2", "only asserts what is always true"),
+    ("result = add(1, 1)\n    assert result == result",
+     "result = add(1, 1)\n    assert result == 2", "only asserts what is always true"),
+    ("add(1, 1)\n    assert True", "assert add(1, 1) == 2", "only asserts what is always true"),
+    ("add(1, 1)", "assert add(1, 1) == 2", "asserts nothing"),
+])
+def test_tautologies_do_not_count_and_their_honest_twins_do(
+        repo: Path, capsys: pytest.CaptureFixture[str], hollow: str, honest: str,
+        reason: str) -> None:
+    basket = "def test_basket():\n    assert Basket() is not None\n"
+    for body, passes in ((hollow, False), (honest, True)):
+        write(repo, "tests/test_core.py", "from app.core import Basket, add\n\n"
+              f"def test_add():\n    add(0, 0)\n    {body}\n\n" + basket)
+        code, out = run(capsys)
+        assert (code == 0) is passes, out
+        if not passes:
+            assert f"test_add {reason}" in out
+
+
+def test_a_test_that_only_checks_a_mock_of_the_unit_does_not_count(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "app/gateway.py", """
+        def charge(amount):
+            raise RuntimeError("talks to the bank")
+
+        def checkout(amount):
+            return {"charged": charge(amount)}
+    """)
+    write(repo, "tests/test_core.py", """
+        from app.core import Basket, add
+
+        def test_all():
+            assert add(1, 1) == 2 and Basket()
+    """)
+    write(repo, "tests/test_gateway.py", """
+        from unittest import mock
+        from app import gateway
+
+        def test_charge():
+            with mock.patch.object(gateway, "charge", return_value="ok"):
+                assert gateway.charge(5) == "ok"
+
+        def test_checkout(monkeypatch):
+            monkeypatch.setattr(gateway, "charge", lambda amount: "ok")
+            assert gateway.checkout(5) == {"charged": "ok"}
+    """)
+    code, out = main(["app/gateway.py"]), capsys.readouterr().out
+    assert code == 1
+    assert ("app/gateway.py:1: error: only a mock of charge is checked in "
+            "tests/test_gateway.py") in out
+    assert "checkout" not in out.split("\n\n")[0]
