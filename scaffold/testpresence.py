@@ -73,7 +73,7 @@ class Coverage:
 
     def is_covered(self, name: PublicName) -> bool:
         qualified = f"{name.module}.{name.name}"
-        return any(qualified in t.covered for t in self.tests_importing(name.module))
+        return any(qualified in t.covered for t in self.tests)
 
     def why_untested(self, name: PublicName) -> str:
         """``never-called``, ``only-mocked`` or ``nothing-checked`` for an uncovered name
@@ -160,9 +160,16 @@ def public_names(tree: ast.Module, module: str) -> list[PublicName]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             if node.name.startswith("_") or listed is not None and node.name not in listed:
                 continue
+            if isinstance(node, ast.ClassDef) and any(
+                    (_dotted(base.value if isinstance(base, ast.Subscript) else base)
+                     or "").rsplit(".", 1)[-1] in TYPE_ONLY_BASES for base in node.bases):
+                continue  # a type for checkers (Protocol, TypedDict): no behaviour to test
             kind = "class" if isinstance(node, ast.ClassDef) else "function"
             names.append(PublicName(module, node.name, kind, node.lineno))
     return names
+
+
+TYPE_ONLY_BASES = {"Protocol", "TypedDict"}
 
 
 def _is_constant(node: ast.expr) -> bool:
@@ -366,7 +373,8 @@ def _python_files(repo: Path, folders: Iterable[str]) -> Iterator[Path]:
 
 
 def _is_test_file(path: Path) -> bool:
-    return path.name.startswith("test_") or path.name.endswith("_test.py")
+    return path.name.startswith("test_") or path.name.endswith("_test.py") or path.name in (
+        "test.py", "tests.py")
 
 
 def _exports(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
@@ -464,6 +472,19 @@ def _test_functions_with_context(tree: ast.Module) -> Iterator[_TestFunction]:
             yield _TestFunction(method, context + list(method.decorator_list))
 
 
+def _asserts_through_helpers(test: _TestFunction, reached: list[ast.AST]) -> bool:
+    """A test that calls a helper (a function or a method of its class) that asserts."""
+    called = {node.attr for node in ast.walk(test.node) if isinstance(node, ast.Attribute)
+              and isinstance(node.value, ast.Name) and node.value.id == "self"}
+    called |= _names_used(test.node)
+    for node in reached:
+        if node is test.node or not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if node.name in called and hollow_reason(node) is None:
+            return True
+    return False
+
+
 def _test_functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
     for test in _test_functions_with_context(tree):
         yield test.node
@@ -524,6 +545,7 @@ def analyse(repo: Path, layout: Layout | None = None) -> Coverage:
     test_roots = {repo / t for t in layout.tests}
     sources: list[SourceModule] = []
     exports: dict[str, dict[str, str]] = {}
+    source_trees: dict[str, tuple[ast.Module, bool]] = {}
     test_paths: list[Path] = []
     for root in layout.source:
         for path in _python_files(repo, [root]):
@@ -538,6 +560,7 @@ def analyse(repo: Path, layout: Layout | None = None) -> Coverage:
                 continue
             module = module_name(repo, path, root)
             exports[module] = _exports(tree, module, path.name == "__init__.py")
+            source_trees[module] = (tree, path.name == "__init__.py")
             names = public_names(tree, module)
             if names or path.name != "__init__.py":
                 sources.append(SourceModule(display, module, names))
@@ -585,8 +608,64 @@ def analyse(repo: Path, layout: Layout | None = None) -> Coverage:
         return out
 
     module_of = {f"{s.module}.{n.name}": s.module for s in sources for n in s.names}
+    # What each definition of the code uses (calls, bases, defaults): a test that checks
+    # Retrying also exercises the classes and helpers Retrying is built from.
+    uses: dict[str, set[str]] = {}
+    runs_at_import: dict[str, set[str]] = {}
+    imports_of: dict[str, set[str]] = {}
+    for module, (tree, is_package) in source_trees.items():
+        source_aliases, _ = _import_aliases(tree, public_by_module, module, is_package)
+        local = {node.name for node in tree.body
+                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+        for name in local:
+            source_aliases.setdefault(name, f"{module}.{name}")
+        at_import: set[str] = set()
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef |
+                              ast.Import | ast.ImportFrom):
+                at_import |= resolved(_references(node, source_aliases))
+        runs_at_import[module] = at_import
+        imports_of[module] = {target for target in source_aliases.values()
+                              if target in source_trees} | {
+            target.rpartition(".")[0] for target in source_aliases.values()
+            if target.rpartition(".")[0] in source_trees}
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                uses[f"{module}.{node.name}"] = (resolved(_references(node, source_aliases))
+                                                 | at_import) - {f"{module}.{node.name}"}
+
+    def imported_with(modules: set[str]) -> set[str]:
+        """Modules that run when ``modules`` are imported: their packages, their imports."""
+        found: set[str] = set()
+        frontier = list(modules)
+        while frontier:
+            module = frontier.pop()
+            if module in found or module not in source_trees:
+                continue
+            found.add(module)
+            parts = module.split(".")
+            frontier += [".".join(parts[:cut]) for cut in range(1, len(parts))]
+            frontier += list(imports_of.get(module, ()))
+        return found
+
+    def exercised(direct: set[str], patched: frozenset[str] = frozenset()) -> set[str]:
+        """``direct`` and what it runs, except what the test replaced with a mock."""
+        modules = {module_of.get(name, name.rpartition(".")[0]) for name in direct}
+        direct = set(direct).union(*(runs_at_import.get(m, set())
+                                     for m in imported_with(modules)))
+        found, frontier = set(direct) - patched, list(set(direct) - patched)
+        while frontier:
+            for used in uses.get(frontier.pop(), ()):
+                if used not in found and used not in patched:
+                    found.add(used)
+                    frontier.append(used)
+        return found
+
     test_paths += [p for p in _python_files(repo, layout.tests)
                    if _is_test_file(p) or p.name == "conftest.py"]
+    # test files at the top of the repo (test.py, test_*.py), as small projects keep them
+    test_paths += sorted(p for p in repo.glob("*.py") if p.is_file() and not p.is_symlink()
+                         and (_is_test_file(p) or p.name == "conftest.py"))
     trees: dict[Path, ast.Module] = {}
     for path in test_paths:
         tree = _parse(path, path.relative_to(repo).as_posix(), problems)
@@ -609,8 +688,8 @@ def analyse(repo: Path, layout: Layout | None = None) -> Coverage:
         for folder, found in conftest_helpers.items():
             if folder in path.parents:
                 helpers.update(found)
-                for local, target in conftest_aliases[folder].items():
-                    aliases.setdefault(local, target)
+                for local_name, target in conftest_aliases[folder].items():
+                    aliases.setdefault(local_name, target)
         helpers.update(_helpers(tree))
         test = TestModule(display, set(imported))
         for function in _test_functions_with_context(tree):
@@ -618,16 +697,20 @@ def analyse(repo: Path, layout: Layout | None = None) -> Coverage:
                                  {a.arg for a in function.node.args.args})
             references: set[str] = set()
             patched: set[str] = set()
-            for node in reached:
-                references |= _references(node, aliases)
-                patched |= _patched(node, aliases)
+            for reached_node in reached:
+                references |= _references(reached_node, aliases)
+                patched |= _patched(reached_node, aliases)
             references = resolved(references)
             patched = resolved(patched)
             test.imported_modules |= {module_of[r] for r in references if r in module_of}
             reason = hollow_reason(function.node)
+            if reason == "asserts nothing" and _asserts_through_helpers(function, reached):
+                reason = None
             if reason is None:
                 test.asserting_tests += 1
-                test.covered |= references - patched
+                reached_names = exercised(references - patched, frozenset(patched))
+                test.covered |= reached_names
+                test.imported_modules |= {module_of[r] for r in reached_names if r in module_of}
                 test.mocked |= patched & references
             else:
                 test.hollow_tests.append((function.node.name, function.node.lineno))
