@@ -1,4 +1,4 @@
-"""Issue 13: the pins and licenses checks on a public project's requirements/ folder.
+"""Issue 13: test presence, pins and licenses on public projects nobody here wrote.
 
 Run: python bench/bench_realworld.py PATH_TO_A_CHECKOUT [...]
 Each PATH holds lockfiles (requirements*.txt, requirements/*.txt with --hash lines and
@@ -6,7 +6,15 @@ their .in sources), e.g. a fetched copy of a project that locks with pip-compile
 --generate-hashes. Without one it says so and exits 0. The checkout is copied to a
 temporary folder and mutated there; nothing of it is kept.
 
-What it prints, per checkout:
+What it prints, per checkout with Python tests (test presence):
+- the errors test presence reports on the project as it is (a well-tested library should
+  get none that are false: each is printed for a reader to judge);
+- for every public function or class whose name appears in exactly one test function
+  (read as text, independently of microgate's analysis): that test deleted, is the name
+  reported? (caught / missed);
+- the time of the check, beside Python's own start-up.
+
+What it prints, per checkout with lockfiles:
 - the pins check's findings on the files as they are (the baseline);
 - for each of three mutations (drop one package's hashes, loosen one pin to >=, add an
   unlocked package to an .in file): whether a new finding names it;
@@ -91,6 +99,106 @@ def apply(repo: Path, mutation: str, lockfile: str, package: str) -> None:
                           encoding="utf-8")
 
 
+def _test_functions(repo: Path) -> list[tuple[Path, str, int, int, str]]:
+    """Every test function: (file, name, first line, last line, its source)."""
+    import ast
+
+    found = []
+    for path in sorted(repo.rglob("*.py")):
+        if ".git" in path.parts or not (path.name.startswith("test") or
+                                         path.name.endswith("_test.py")):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = text.splitlines()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                    "test") and node.end_lineno:
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                found.append((path, node.name, first, node.end_lineno,
+                              "\n".join(lines[first - 1:node.end_lineno])))
+    return found
+
+
+def _untested(repo: Path) -> set[str]:
+    from scaffold.testpresence import analyse
+
+    coverage = analyse(repo)
+    return {f"{name.module}.{name.name}" for _, names in coverage.untested() for name in names}
+
+
+def measure_tests(checkout: Path) -> bool:
+    from scaffold.testpresence import analyse
+
+    with tempfile.TemporaryDirectory(prefix="bench-tests-") as scratch:
+        repo = Path(scratch) / checkout.name
+        shutil.copytree(checkout, repo, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+        python_files = [p.relative_to(repo).as_posix() for p in repo.rglob("*.py")]
+        code, out, seconds = hook("testpresence", repo, python_files)
+        errors = [line for line in out.splitlines() if ": error: " in line]
+        coverage = analyse(repo)
+        public = {f"{n.module}.{n.name}": n.name for s in coverage.sources for n in s.names}
+        print(f"\n== test presence on {checkout}: {len(public)} public names, "
+              f"{len(coverage.tests)} test modules, {seconds * 1000:.0f} ms for "
+              f"{len(python_files)} files")
+        for line in errors:
+            print(f"  reported: {line[:150]}")
+        baseline = _untested(repo)
+        tests = _test_functions(repo)
+        source_text = {s.path: (repo / s.path).read_text(encoding="utf-8", errors="replace")
+                       for s in coverage.sources}
+        test_text = {path: path.read_text(encoding="utf-8", errors="replace")
+                     for path in {t[0] for t in tests}}
+        caught = missed = indirect = 0
+        for qualified, name in sorted(public.items()):
+            if qualified in baseline:
+                continue
+            pattern = re.compile(rf"\b{re.escape(name)}\b")
+            users = [t for t in tests if pattern.search(t[4])]
+            if len(users) != 1:
+                continue
+            # Used by the library's own code elsewhere (Retrying builds AttemptManager):
+            # then other tests exercise it too, and it is not that test's alone.
+            uses = sum(1 for text in source_text.values() for line in text.splitlines()
+                       if pattern.search(line)
+                       and not re.match(rf"\s*(from |import |def {name}\b|class {name}\b|#)",
+                                        line)
+                       and not re.search(rf"[\"']{re.escape(name)}[\"']", line)
+                       and not re.match(r"\s+\w+,?\s*$", line))  # a name in an import list
+            # Named outside that test too (a decorated helper, a fixture): not its only test.
+            in_tests = sum(len(pattern.findall(text)) for text in test_text.values())
+            if uses or in_tests > len(pattern.findall(users[0][4])):
+                indirect += 1
+                continue
+            path, test_name, first, last, _ = users[0]
+            original = path.read_text(encoding="utf-8", errors="replace")
+            lines = original.splitlines(keepends=True)
+            indent = re.match(r"\s*", lines[first - 1]).group(0)  # type: ignore[union-attr]
+            path.write_text("".join(lines[:first - 1]) + f"{indent}pass\n"
+                            + "".join(lines[last:]), encoding="utf-8")
+            try:
+                now = _untested(repo)
+            finally:
+                path.write_text(original, encoding="utf-8")
+            if qualified in now:
+                caught += 1
+            else:
+                missed += 1
+                print(f"  missed: {test_name} deleted, {qualified} still counted as tested")
+        print(f"  only test of a public name deleted: {caught} caught, {missed} missed "
+              f"({indirect} more named in one test function but also in the library's own "
+              "code or a test helper, so exercised by other tests: not counted)")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        print(f"  python's own start-up: {(time.perf_counter() - start) * 1000:.0f} ms")
+        print(f"  errors reported: {len(errors)} (each above, for a reader to judge)")
+        return missed == 0
+
+
 def measure(checkout: Path) -> bool:
     with tempfile.TemporaryDirectory(prefix="bench-realworld-") as scratch:
         repo = Path(scratch) / checkout.name
@@ -148,7 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: give the path of a checkout whose lockfiles are pinned with hashes")
         return 0
     for checkout in checkouts:
-        measure(checkout)
+        if any(checkout.rglob("test*.py")):
+            measure_tests(checkout)
+        if any(checkout.rglob("requirements*")) or any(checkout.rglob("*.lock")):
+            measure(checkout)
     return 0
 
 

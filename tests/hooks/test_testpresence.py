@@ -357,3 +357,22 @@ def test_a_test_that_only_checks_a_mock_of_the_unit_does_not_count(
     assert ("app/gateway.py:1: error: only a mock of charge is checked in "
             "tests/test_gateway.py") in out
     assert "checkout" not in out.split("\n\n")[0]
+
+
+def test_deleting_the_only_test_of_a_function_is_caught(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tests = """
+        from app.core import Basket, add
+
+        def test_add():
+            assert add(2, 3) == 5
+
+        def test_basket():
+            assert Basket() is not None
+    """
+    write(repo, "tests/test_core.py", tests)
+    assert run(capsys) == (0, "")
+    write(repo, "tests/test_core.py", tests.split("        def test_basket")[0])
+    code, out = run(capsys)
+    assert code == 1
+    assert "class Basket has no test: tests/test_core.py imports its module" in out
