@@ -17,11 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from scaffold import yamlio
 from scaffold.errors import MicrogateError
-from scaffold.resources import policy_file
+from scaffold.resources import load_policy, policy_file
 
 CACHE_FILE = ".microgate/licenses.json"
 LOCKFILE = "requirements.txt"
@@ -86,9 +83,12 @@ def _matches(license_id: str, patterns: Iterable[str]) -> bool:
     return any(license_id == p or fnmatch.fnmatchcase(license_id, p) for p in patterns)
 
 
-def load_license_policy(path: Path) -> LicensePolicy:
+def load_license_policy(path: Path, raw: Any = None) -> LicensePolicy:
     try:
-        raw = yamlio.load(path.read_text(encoding="utf-8"))
+        if raw is None:
+            from scaffold import yamlio
+
+            raw = yamlio.load(path.read_text(encoding="utf-8"))
         unknown = raw.get("unknown", "review")
         if unknown not in ("review", "deny"):
             raise ValueError("unknown must be review or deny")
@@ -100,13 +100,15 @@ def load_license_policy(path: Path) -> LicensePolicy:
             aliases={str(k): str(v) for k, v in (raw.get("aliases") or {}).items()},
             classifiers={str(k): str(v) for k, v in (raw.get("classifiers") or {}).items()},
         )
-    except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
+    except (OSError, AttributeError, TypeError, ValueError) as exc:
+        # (yamlio turns a YAML error into InvalidYaml, a ValueError.)
         raise MicrogateError(f"{path}: the license policy is not valid: {exc}") from None
 
 
 @cache
 def default_license_policy() -> LicensePolicy:
-    return load_license_policy(policy_file("licenses.yaml"))
+    # Through the policy cache: no YAML parser on a commit when the policy is unchanged.
+    return load_license_policy(policy_file("licenses.yaml"), load_policy("licenses.yaml"))
 
 
 def repo_license_policy(repo: Path, base: LicensePolicy | None = None) -> LicensePolicy:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from scaffold.checks import CheckResult
 from scaffold.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from packaging.requirements import Requirement
+    from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
 
 CHECK = "pins"
 MAX_BYTES = 5_000_000
@@ -84,14 +85,24 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def locked_versions(text: str) -> dict[str, str]:
-    from packaging.requirements import InvalidRequirement, Requirement
+# ``name==version`` (with extras), the line of nearly every lockfile: read without
+# importing packaging's parser (a third of the hook's start-up).
+SIMPLE_PIN = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\[[\w,\s.-]*\])?"
+                        r"\s*==\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
 
+
+def locked_versions(text: str) -> dict[str, str]:
     pins = {}
     for _, line in logical_lines(text):
         spec = line.split(" --hash", 1)[0].strip()
         if spec.startswith("-"):
             continue
+        simple = SIMPLE_PIN.match(spec)
+        if simple:
+            pins[canonical_name(simple.group(1))] = simple.group(2)
+            continue
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             requirement = Requirement(spec)
         except InvalidRequirement:
@@ -118,8 +129,6 @@ def included_files(name: str, text: str) -> list[tuple[int, str]]:
 
 
 def check_lockfile(name: str, text: str) -> list[Finding]:
-    from packaging.requirements import InvalidRequirement, Requirement
-
     findings = []
     for number, line in logical_lines(text):
         if line.startswith("-"):
@@ -136,35 +145,53 @@ def check_lockfile(name: str, text: str) -> list[Finding]:
                                         "pip's configuration, not by the lockfile)"))
             continue
         spec = line.split(" --hash", 1)[0].strip()
-        try:
-            requirement = Requirement(spec)
-        except InvalidRequirement:
-            findings.append(Finding(name, number, CHECK, "invalid",
-                                    f"{spec!r} is not a valid requirement"))
-            continue
-        specifiers = list(requirement.specifier)
-        if requirement.url or len(specifiers) != 1 or specifiers[0].operator != "==":
-            findings.append(Finding(name, number, CHECK, "unpinned",
-                                    f"{requirement.name} is not pinned to one version "
-                                    f"(write {requirement.name}==<version>)"))
+        simple = SIMPLE_PIN.match(spec)
+        if simple:
+            package = simple.group(1)
+        else:
+            from packaging.requirements import InvalidRequirement, Requirement
+
+            try:
+                requirement = Requirement(spec)
+            except InvalidRequirement:
+                findings.append(Finding(name, number, CHECK, "invalid",
+                                        f"{spec!r} is not a valid requirement"))
+                continue
+            package = requirement.name
+            specifiers = list(requirement.specifier)
+            if requirement.url or len(specifiers) != 1 or specifiers[0].operator != "==":
+                findings.append(Finding(name, number, CHECK, "unpinned",
+                                        f"{package} is not pinned to one version "
+                                        f"(write {package}==<version>)"))
         hashes = [m.group("value") for m in HASH_OPTION.finditer(line)]
         if not hashes:
             findings.append(Finding(name, number, CHECK, "no-hash",
-                                    f"{requirement.name} has no --hash: a changed download "
+                                    f"{package} has no --hash: a changed download "
                                     "would not be noticed"))
         elif not all(SHA256_HASH.match(value) for value in hashes):
             findings.append(Finding(name, number, CHECK, "bad-hash",
-                                    f"{requirement.name} has a --hash that is not sha256: "
+                                    f"{package} has a --hash that is not sha256: "
                                     "followed by 64 hex digits: run `microgate lock`"))
     return findings
 
 
+SIMPLE_REQUIREMENT = re.compile(
+    r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\[[\w,\s.-]*\])?\s*"
+    r"((?:(?:==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*)$")
+
+
+class TopRequirement(NamedTuple):
+    """A requirement of an ``.in`` file: its name, version ranges and environment marker."""
+
+    name: str
+    specifier: SpecifierSet
+    marker: Marker | None
+
+
 def _top_level_requirements(
-        repo: Path, name: str, seen: set[str]) -> list[tuple[int, str, Requirement | None]]:
+        repo: Path, name: str, seen: set[str]) -> list[tuple[int, str, TopRequirement | None]]:
     """Requirements of an ``.in`` file, following ``-r`` includes inside the repo (an
     include that leaves it comes back as None)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
     from scaffold.safefiles import SkippedFile, read_text, resolve_inside
 
     if name in seen or len(seen) > 100:
@@ -176,7 +203,7 @@ def _top_level_requirements(
         text = read_text(repo, name, max_bytes=MAX_BYTES)
     except (OSError, SkippedFile):
         return []
-    found: list[tuple[int, str, Requirement | None]] = []
+    found: list[tuple[int, str, TopRequirement | None]] = []
     for number, line in logical_lines(text):
         if line.startswith(("-c", "--constraint")):
             target = re.sub(r"^(-c|--constraint)[=\s]*", "", line).strip()
@@ -194,10 +221,24 @@ def _top_level_requirements(
             continue
         if line.startswith("-"):
             continue
+        simple = SIMPLE_REQUIREMENT.match(line)
+        if simple:  # name and version ranges: packaging's specifiers, not its parser
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+            try:
+                found.append((number, name, TopRequirement(
+                    simple.group(1), SpecifierSet(simple.group(2) or ""), None)))
+            except InvalidSpecifier:
+                pass
+            continue
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
-            found.append((number, name, Requirement(line)))
+            requirement = Requirement(line)
         except InvalidRequirement:
             continue
+        found.append((number, name, TopRequirement(requirement.name, requirement.specifier,
+                                                   requirement.marker)))
     return found
 
 

@@ -392,11 +392,11 @@ def _cached_prefilter_sources(scanner: SecretScanner) -> list[tuple[str, int]] |
 
 
 # Files detect-secrets reads through a transformer (which may quote a bare value), and
-# bare values its eager transformers could quote: these go through its pipeline even
-# when no prefilter matches the raw text.
+# bare values its eager transformers could quote (in the entropy plugins' alphabets):
+# these go through its pipeline even when no prefilter matches the raw text.
 TRANSFORMED_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".conf", ".properties", ".env",
                         ".toml")
-BARE_VALUE = r"(?m)^[ \t]*[\w.-]+[ \t]*[=:][ \t]*[^\s'\"]{16,}[ \t]*$"
+BARE_VALUE = r"(?m)^[ \t]*[A-Za-z_][\w.-]*[ \t]*[=:][ \t]*[A-Za-z0-9+/=_-]{16,}[ \t]*$"
 
 
 class SecretScanner:
