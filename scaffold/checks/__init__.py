@@ -68,11 +68,13 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("prompts", "scaffold.checks.prompts", r"^prompts/",
               title="prompts are registered, versioned, pinned and have golden cases"),
     CheckSpec("vulns", "scaffold.checks.vulns",
-              r"(^|/)requirements[^/]*\.txt$|^\.microgate/vulns(-accepted)?\.(json|yaml)$",
+              r"(^|/)requirements[^/]*\.txt$|(^|/)requirements/[^/]+\.txt$|(^|/)uv\.lock$"
+              r"|(^|/)pylock(\.[^/]+)?\.toml$|^\.microgate/vulns(-accepted)?\.(json|yaml)$",
               title="no pinned dependency has a known vulnerability above the tier's bar",
               manifest_fields=("tier",)),
     CheckSpec("dependencies", "scaffold.checks.dependencies",
-              r"(^|/)requirements[^/]*\.txt$|\.py$|(^|/)pyproject\.toml$",
+              r"(^|/)requirements[^/]*\.txt$|(^|/)requirements/[^/]+\.txt$|(^|/)uv\.lock$"
+              r"|(^|/)pylock(\.[^/]+)?\.toml$|\.py$|(^|/)pyproject\.toml$",
               title="dependencies are in the curated set; every import is provided",
               manifest_fields=("tier",)),
 )
