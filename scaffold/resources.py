@@ -47,6 +47,22 @@ def policy_file(name: str) -> Path:
     return path
 
 
+def policy_cache_dir() -> Path:
+    """Where parsed policies and other derived data are kept, in the user's cache."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "microgate" / "policies"
+
+
+def content_key(data: bytes) -> str:
+    """A cache key, not a signature: CRC-32 and the length tell edits apart, without
+    loading a hash library."""
+    import zlib
+
+    return f"{zlib.crc32(data):08x}{len(data):x}"
+
+
 def load_policy(name: str) -> Any:
     """A YAML or TOML policy's data, without importing a parser when it has not changed.
 
@@ -56,15 +72,10 @@ def load_policy(name: str) -> Any:
     """
     import json
     import os
-    import zlib
 
     path = policy_file(name)
     data = path.read_bytes()
-    # A cache key, not a signature: CRC-32 and the length tell edits apart, without
-    # loading a hash library.
-    key = f"{zlib.crc32(data):08x}{len(data):x}"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    cached = Path(base) / "microgate" / "policies" / f"{name.replace('/', '--')}.{key}.json"
+    cached = policy_cache_dir() / f"{name.replace('/', '--')}.{content_key(data)}.json"
     try:
         return json.loads(cached.read_text(encoding="utf-8"))
     except (OSError, ValueError):

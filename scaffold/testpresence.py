@@ -485,11 +485,6 @@ def _asserts_through_helpers(test: _TestFunction, reached: list[ast.AST]) -> boo
     return False
 
 
-def _test_functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    for test in _test_functions_with_context(tree):
-        yield test.node
-
-
 def _helpers(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
     """Module-level functions a test may use: fixtures and helpers."""
     return {node.name: node for node in tree.body

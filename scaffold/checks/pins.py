@@ -482,14 +482,18 @@ def check_names(repo: Path, names: list[str], today: dt.date | None = None) -> l
     cooldown = cooldown_days(tier)
     today = today or dt.date.today()
     findings: list[Finding] = []
-    from scaffold.deps.lockfiles import TOML_LOCKFILE, read_pinned
+    from scaffold.deps.lockfiles import TOML_LOCKFILE, toml_lock_packages
 
     for name in names:
         text = _read_text(repo, name, [])
         if text is None:
             continue
         if TOML_LOCKFILE.search(name):
-            entries = [(p.line, p.name, p.version) for p in read_pinned(repo, [name])[0]]
+            try:
+                entries = [(p.line, p.name, p.version) for p in toml_lock_packages(text)
+                           if p.version and p.from_index]
+            except ValueError:
+                continue  # reported by check_toml_lockfile
         else:
             entries = []
             for number, line in logical_lines(text):

@@ -182,16 +182,13 @@ def _cached_rule_file(path: Path) -> RuleSet:
 
 
 def _validated_marker(path: Path) -> Path | None:
-    import os
-    import zlib
+    from scaffold.resources import content_key, policy_cache_dir
 
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "microgate" / "policies" / (
-        f"{path.name}.{zlib.crc32(data):08x}{len(data):x}.validated")
+    return policy_cache_dir() / f"{path.name}.{content_key(data)}.validated"
 
 
 # A marker appended to a prefilter pattern that must run on the lowercased text.
@@ -360,13 +357,11 @@ def _cached_prefilter_sources(scanner: SecretScanner) -> list[tuple[str, int]] |
     cached: Path | None = None
     if origin:
         stat = os.stat(origin)
-        import zlib
+        from scaffold.resources import content_key, policy_cache_dir
 
         identity = repr((origin, stat.st_mtime_ns, stat.st_size, sorted(UNUSED_PLUGINS)))
-        key = f"{zlib.crc32(identity.encode('utf-8', 'replace')):08x}"
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                 ".cache")
-        cached = Path(base) / "microgate" / "policies" / f"detect-secrets-prefilters.{key}.json"
+        key = content_key(identity.encode("utf-8", "replace"))
+        cached = policy_cache_dir() / f"detect-secrets-prefilters.{key}.json"
         try:
             value = json.loads(cached.read_text(encoding="utf-8"))
             return None if value is None else [(str(s), int(f)) for s, f in value]

@@ -115,7 +115,7 @@ NOT_SECRET_NAMES = re.compile(
     r"(?i)(?:^|[^a-z])(?:public|pub|publishable)[_.-]?(?:key|token)|csrf|xsrf|authenticity"
     r"|(?:id|ids|name|names|url|uri|path|file|dir|type|version|count|length|size|prefix"
     r"|suffix|format|header|field|label|selector|ref|arn|region|alias|policy|algorithm"
-    r"|length|expiry|expires|ttl|timeout)[\"']?$"
+    r"|expiry|expires|ttl|timeout)[\"']?$"
 )
 PASSWORD_NAME = re.compile(r"(?i)passw|passwd|pwd|passphrase")
 
