@@ -158,6 +158,11 @@ def lookup(pin: Pin, index: str, policy: LicensePolicy) -> dict[str, str]:
 LICENSE_FILE = re.compile(r"(^|/)(licen[cs]e|copying|notice)[^/]*$", re.IGNORECASE)
 
 
+def _read_start(archive: zipfile.ZipFile, name: str, limit: int = 200_000) -> bytes:
+    with archive.open(name) as member:
+        return member.read(limit)
+
+
 def _license_files_expression(files: list[dict[str, Any]]) -> str | None:
     """The SPDX expression of the license files in the first wheel of the release."""
     from scaffold.licensetext import expression_of
@@ -167,7 +172,8 @@ def _license_files_expression(files: list[dict[str, Any]]) -> str | None:
         return None
     try:
         archive = zipfile.ZipFile(io.BytesIO(_get(wheel["url"].split("#")[0])[0]))
-        texts = {name: archive.read(name)[:200_000].decode("utf-8", "replace")
+        # Read at most 200 kB of each, however far it would decompress.
+        texts = {name: _read_start(archive, name).decode("utf-8", "replace")
                  for name in archive.namelist()
                  if ".dist-info/" in name and LICENSE_FILE.search(name)}
     except (IndexLookupError, zipfile.BadZipFile, KeyError, OSError):

@@ -85,3 +85,21 @@ def test_a_hostile_import_line_does_not_crash_the_dependencies_check(pinned: Pat
     result = microgate("check", "--all-files", "--only", "dependencies", "--repo",
                        str(pinned), timeout=60)
     assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+def test_a_license_file_that_decompresses_to_gigabytes_is_read_only_in_part() -> None:
+    """A wheel is the package author's: its license file is read up to 200 kB, never
+    inflated whole."""
+    import io
+    import zipfile
+
+    from scaffold.licenseindex import _read_start
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("evil-1.0.dist-info/LICENSE", "w", force_zip64=True) as member:
+            for _ in range(256):  # 256 MiB of zeros, a few hundred kB packed
+                member.write(bytes(1 << 20))
+    wheel = zipfile.ZipFile(io.BytesIO(packed.getvalue()))
+    assert len(packed.getvalue()) < 10_000_000
+    assert len(_read_start(wheel, "evil-1.0.dist-info/LICENSE")) == 200_000
