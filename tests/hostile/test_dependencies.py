@@ -87,7 +87,7 @@ def test_a_hostile_import_line_does_not_crash_the_dependencies_check(pinned: Pat
     assert "Traceback" not in result.output and "internal error" not in result.output
 
 
-def test_a_license_file_that_decompresses_to_gigabytes_is_read_only_in_part() -> None:
+def test_a_license_file_that_inflates_to_hundreds_of_megabytes_is_read_only_in_part() -> None:
     """A wheel is the package author's: its license file is read up to 200 kB, never
     inflated whole."""
     import io
