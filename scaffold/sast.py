@@ -28,6 +28,8 @@ ENGINE_TIMEOUT_SECONDS = 300
 MAX_FILE_BYTES = 2_000_000
 NOSEMGREP = re.compile(r"#\s*nosemgrep(?::\s*(?P<ids>[\w.,\s-]+))?", re.IGNORECASE)
 SEVERITY = {"ERROR": "error", "WARNING": "warning", "INFO": "note"}
+# Rule keys naming patterns kept once in policies/semgrep/sources/taint-sources.yaml.
+NAMED_PATTERNS = {"microgate-sources": "sources", "microgate-sanitizers": "sanitizers"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Match:
     rule: str
     message: str
     severity: str
+    end_line: int = 0
 
 
 @dataclass
@@ -75,11 +78,52 @@ def rule_files() -> list[Path]:
     return sorted(rules_dir().glob("*.yaml"))
 
 
-def merged_rules(cache_dir: Path | None = None) -> Path:
-    """All rules in one file (the engine takes one), cached by content."""
+def sources_file() -> Path:
+    return rules_dir() / "sources" / "taint-sources.yaml"
+
+
+def load_rules() -> dict[Path, list[dict[str, Any]]]:
+    """Every rule file's rules as semgrep reads them: named taint sources filled in."""
     from scaffold import yamlio
 
-    files = rule_files()
+    catalogue = yamlio.load(sources_file().read_text(encoding="utf-8")) or {}
+    loaded: dict[Path, list[dict[str, Any]]] = {}
+    for path in rule_files():
+        rules = []
+        for rule in yamlio.load(path.read_text(encoding="utf-8"))["rules"]:
+            rule = dict(rule)
+            for key, kind in NAMED_PATTERNS.items():
+                named = rule.pop(key, None)
+                if named is None:
+                    continue
+                known = catalogue.get(kind) or {}
+                unknown = [name for name in named if name not in known]
+                if unknown:
+                    raise MicrogateError(
+                        f"{path.name}: rule {rule.get('id')} names unknown {kind} "
+                        f"{', '.join(unknown)} (known: {', '.join(sorted(known))})")
+                rule[f"pattern-{kind}"] = [
+                    *(pattern for name in named for pattern in known[name]),
+                    *rule.get(f"pattern-{kind}", []),
+                ]
+            rules.append(rule)
+        loaded[path] = rules
+    return loaded
+
+
+def write_expanded_rules(target: Path) -> None:
+    """Each rule file as semgrep reads it, with its examples, for `semgrep --test`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path, rules in load_rules().items():
+        (target / path.name).write_text(json.dumps({"rules": rules}), encoding="utf-8")
+        example = path.with_suffix(".py")
+        if example.is_file():
+            shutil.copy(example, target / example.name)
+
+
+def merged_rules(cache_dir: Path | None = None) -> Path:
+    """All rules in one file (the engine takes one), cached by content."""
+    files = [*rule_files(), sources_file()]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -87,9 +131,7 @@ def merged_rules(cache_dir: Path | None = None) -> Path:
     target = cache_dir / f"semgrep-rules-{digest.hexdigest()[:16]}.json"
     if target.is_file():
         return target
-    rules: list[Any] = []
-    for path in files:
-        rules.extend(yamlio.load(path.read_text(encoding="utf-8"))["rules"])
+    rules = [rule for loaded in load_rules().values() for rule in loaded]
     cache_dir.mkdir(parents=True, exist_ok=True)
     scratch = target.with_suffix(f".{os.getpid()}.tmp")
     scratch.write_text(json.dumps({"rules": rules}), encoding="utf-8")
@@ -201,7 +243,8 @@ def scan(repo: Path, names: list[str]) -> SastReport:
         if _suppressed(lines_by_path[path], line, rule):
             continue
         severity = SEVERITY.get(str(result.get("extra", {}).get("severity", "ERROR")), "error")
-        report.matches.append(Match(path, line, rule, _message(result), severity))
+        end_line = int(result.get("end", {}).get("line", line))
+        report.matches.append(Match(path, line, rule, _message(result), severity, end_line))
     for error in output.get("errors", []):
         kind = error.get("type", "error")
         kind = kind[0] if isinstance(kind, list) and kind else kind
