@@ -253,8 +253,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         with staged_tree(repo, staged) as tree:
             results = run_all(tree, staged, args.only)
     _record_last_check(repo, results, all_files=args.all_files and not args.only)
-    render = {"text": as_text, "json": as_json, "sarif": as_sarif}[args.format]
-    text = render(results)
+    if args.format == "sarif":
+        text = as_sarif(results, repo)
+    else:
+        text = {"text": as_text, "json": as_json}[args.format](results)
     if args.output:
         _write_report(args.output, redact(text))
     else:

@@ -28,6 +28,18 @@ class Finding:
         return f"{where}: {self.severity}: {self.message} [{self.check}/{self.rule}]"
 
 
+@dataclass(frozen=True)
+class RuleHelp:
+    """What a report says about a rule: for SARIF's ``tool.driver.rules`` and the docs."""
+
+    short: str
+    full: str
+    help: str
+    tags: tuple[str, ...] = ()
+    security_severity: str | None = None  # CVSS-like "0.0".."10.0", as code scanning reads it
+    references: tuple[str, ...] = ()
+
+
 def exit_code(findings: list[Finding]) -> int:
     return 1 if any(f.severity == "error" for f in findings) else 0
 

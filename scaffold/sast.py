@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.errors import MicrogateError
+from scaffold.findings import RuleHelp
 from scaffold.resources import policies_dir
 
 ENGINE_TIMEOUT_SECONDS = 300
@@ -109,6 +110,38 @@ def load_rules() -> dict[Path, list[dict[str, Any]]]:
             rules.append(rule)
         loaded[path] = rules
     return loaded
+
+
+def rule_catalogue() -> dict[str, RuleHelp]:
+    """Each rule's help for reports, by rule id without the "microgate." prefix."""
+    catalogue: dict[str, RuleHelp] = {}
+    for rules in load_rules().values():
+        for rule in rules:
+            metadata = rule.get("metadata") or {}
+            rule_id = str(rule["id"]).removeprefix("microgate.")
+            cwes = [str(c) for c in _as_list(metadata.get("cwe"))]
+            owasp = [str(o) for o in _as_list(metadata.get("owasp"))]
+            tags = [str(metadata.get("category", "security"))]
+            tags += [f"external/cwe/cwe-{c.split(':')[0].removeprefix('CWE-').strip()}"
+                     for c in cwes]
+            tags += [f"external/owasp/{o.split(' ')[0].lower()}" for o in owasp]
+            message = " ".join(str(rule.get("message", "")).split())
+            catalogue[rule_id] = RuleHelp(
+                short=str(metadata.get("short") or rule_id),
+                full=message,
+                help=" ".join(str(metadata.get("fix") or message).split()),
+                tags=tuple(tags),
+                security_severity=str(metadata["security-severity"])
+                if "security-severity" in metadata else None,
+                references=tuple([*cwes, *owasp]),
+            )
+    return catalogue
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def write_expanded_rules(target: Path) -> None:
@@ -233,6 +266,8 @@ def scan(repo: Path, names: list[str]) -> SastReport:
             f"semgrep failed: {detail[-1] if detail else f'exit code {completed.returncode}'}"
         ) from None
     lines_by_path: dict[str, list[str]] = {}
+    superseded: set[tuple[str, int, str]] = set()
+    found: dict[tuple[str, int, str], Match] = {}
     for result in output.get("results", []):
         path = str(result["path"])
         line = int(result["start"]["line"])
@@ -242,9 +277,16 @@ def scan(repo: Path, names: list[str]) -> SastReport:
                 encoding="utf-8", errors="replace").splitlines()
         if _suppressed(lines_by_path[path], line, rule):
             continue
-        severity = SEVERITY.get(str(result.get("extra", {}).get("severity", "ERROR")), "error")
+        extra = result.get("extra", {})
+        severity = SEVERITY.get(str(extra.get("severity", "ERROR")), "error")
         end_line = int(result.get("end", {}).get("line", line))
-        report.matches.append(Match(path, line, rule, _message(result), severity, end_line))
+        found.setdefault((path, line, rule),
+                         Match(path, line, rule, _message(result), severity, end_line))
+        for other in (extra.get("metadata") or {}).get("supersedes", []):
+            superseded.add((path, line, f"microgate.{other}"))
+    # One flaw, one finding: a rule that knows where the data came from (a request, a
+    # model's reply) replaces the general rule for the same line.
+    report.matches.extend(match for key, match in found.items() if key not in superseded)
     for error in output.get("errors", []):
         kind = error.get("type", "error")
         kind = kind[0] if isinstance(kind, list) and kind else kind

@@ -1,4 +1,6 @@
 import ast
+import asyncio
+from textwrap import dedent
 
 
 def calculate(expression: str) -> object:
@@ -11,9 +13,23 @@ def run_snippet(request) -> None:
     exec(request.args["code"])
 
 
+async def run_later(code: str) -> None:
+    loop = asyncio.get_running_loop()
+    # ruleid: microgate.eval-exec
+    await loop.run_in_executor(None, exec, code)
+
+
 def constant() -> object:
     # ok: microgate.eval-exec
     return eval("1 + 1")
+
+
+def constant_block() -> None:
+    block = """
+    print('hello')
+    """
+    # ok: microgate.eval-exec
+    exec(dedent(block))
 
 
 def safe(expression: str) -> object:

@@ -1,3 +1,4 @@
+import httpx
 import requests
 
 
@@ -6,8 +7,17 @@ def fetch(url: str) -> dict:
     response = requests.get(url)
     # ruleid: microgate.requests-no-timeout
     requests.post(url, json={"a": 1})
+    # ruleid: microgate.requests-no-timeout
+    requests.get(url, timeout=None)
+    # ruleid: microgate.requests-no-timeout
+    httpx.get(url, timeout=None)
+    session = requests.Session()
+    # ruleid: microgate.requests-no-timeout
+    session.get(url)
     # ok: microgate.requests-no-timeout
     requests.get(url, timeout=10)
     # ok: microgate.requests-no-timeout
     requests.request("GET", url, timeout=(3, 10))
+    # ok: microgate.requests-no-timeout
+    httpx.get(url)
     return response.json()

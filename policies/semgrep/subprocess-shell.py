@@ -1,4 +1,5 @@
 import os
+import shlex
 import subprocess
 
 
@@ -11,6 +12,10 @@ def archive(folder: str) -> None:
     os.system("rm -rf " + folder)
     # ruleid: microgate.subprocess-shell
     os.popen("cat " + folder)
+    # ruleid: microgate.subprocess-shell
+    getattr(os, "system")("du -sh " + folder)
+    # ruleid: microgate.subprocess-shell
+    subprocess.call(["sh", "-c", "grep -R {} .".format(folder)], shell=True)
 
 
 def archive_safely(folder: str) -> None:
@@ -18,3 +23,7 @@ def archive_safely(folder: str) -> None:
     subprocess.run(["tar", "czf", "out.tgz", folder], check=True)
     # ok: microgate.subprocess-shell
     subprocess.run(["ls", folder], shell=False)
+    # ok: microgate.subprocess-shell
+    os.system("ls -al")
+    # ok: microgate.subprocess-shell
+    subprocess.run("du -sh " + shlex.quote(folder), shell=True)

@@ -1,3 +1,4 @@
+import os
 import socket
 
 import uvicorn
@@ -9,6 +10,8 @@ app = Flask(__name__)
 api = FastAPI(debug=True)
 # ok: microgate.web-debug-mode
 quiet_api = FastAPI()
+# ruleid: microgate.web-debug-mode
+app.config["DEBUG"] = True
 
 
 def main() -> None:
@@ -21,6 +24,8 @@ def main() -> None:
     sock = socket.socket()
     # ruleid: microgate.bind-all-interfaces
     sock.bind(("0.0.0.0", 9000))
+    # ruleid: microgate.bind-all-interfaces
+    sock.bind(("", int(os.environ.get("PORT", "9000"))))
     # ok: microgate.bind-all-interfaces
     app.run(host="127.0.0.1")
     # ok: microgate.web-debug-mode

@@ -17,6 +17,10 @@ api.add_middleware(CORSMiddleware, allow_origins=["*"])
 # ok: microgate.wildcard-cors
 api.add_middleware(CORSMiddleware, allow_origins=["https://intranet.example.com"])
 
+origins = ["*"]
+# ruleid: microgate.wildcard-cors
+api.add_middleware(CORSMiddleware, allow_origins=origins)
+
 
 def handler(response):
     # ruleid: microgate.wildcard-cors

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scaffold.findings import Finding
+from scaffold.findings import Finding, RuleHelp
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     advice: str = ""
     files_checked: int = 0
+    # Per-rule help (by rule id) for checks whose rules carry it, e.g. CWE and severity.
+    rule_help: dict[str, RuleHelp] = field(default_factory=dict)
 
 
 CHECKS: tuple[CheckSpec, ...] = (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from scaffold.checks import CheckResult
 from scaffold.findings import Finding
-from scaffold.sast import scan
+from scaffold.sast import rule_catalogue, scan
 
 CHECK = "sast"
 ADVICE = """\
@@ -27,4 +27,8 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
                 "error" if m.severity == "error" else "warning")
         for m in report.matches
     ]
-    return CheckResult(findings, report.notes, ADVICE, len(names))
+    result = CheckResult(findings, report.notes, ADVICE, len(names))
+    if findings:
+        catalogue = rule_catalogue()
+        result.rule_help = {f.rule: catalogue[f.rule] for f in findings if f.rule in catalogue}
+    return result
