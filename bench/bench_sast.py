@@ -1,6 +1,9 @@
 """Issue 4: microgate-sast on a commit of 5 Python files against the semgrep command.
 
-Run: python bench/bench_sast.py [--runs N]
+Run: python bench/bench_sast.py [--runs N] [--semgrep-rules CHECKOUT] [--bandit CHECKOUT]
+
+With the checkouts, it first prints recall and false alarms per rule family against
+semgrep's registry rules and bandit (bench/sast_recall.py).
 
 Times, in the same run and on the same 5 files (real code with planted risky lines):
 `semgrep --config policies/semgrep FILES` (as semgrep's docs show, plus the flags it needs
@@ -70,7 +73,16 @@ def findings_from_hook(output: str) -> set[tuple[str, int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--semgrep-rules", type=Path,
+                        help="a checkout of semgrep-rules: recall per rule family")
+    parser.add_argument("--bandit", type=Path, help="a checkout of bandit: recall on examples/")
     args = parser.parse_args(argv)
+    if args.semgrep_rules or args.bandit:
+        import sast_recall
+
+        sast_recall.main([*(["--semgrep-rules", str(args.semgrep_rules)]
+                            if args.semgrep_rules else []),
+                          *(["--bandit", str(args.bandit)] if args.bandit else [])])
     work = Path(tempfile.mkdtemp(prefix="bench-sast-"))
     try:
         app = work / "app-repo"
@@ -83,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
             "      - id: microgate-sast\n")
         subprocess.run(["git", "add", "--all"], cwd=app, check=True)
         semgrep = str(Path(sys.executable).parent / "semgrep")
-        rules = str(REPO_ROOT / "policies" / "semgrep")
+        from scaffold.sast import write_expanded_rules
+
+        write_expanded_rules(work / "rules")  # the rules as semgrep reads them
+        for example in (work / "rules").glob("*.py"):
+            example.unlink()
+        rules = str(work / "rules")
         semgrep_cmd = [semgrep, "--config", rules, "--disable-version-check", "--metrics",
                        "off", "--json", "--quiet", *files]
         hook_cmd = [sys.executable, "-m", "hooks.sast", *files]

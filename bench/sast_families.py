@@ -24,7 +24,8 @@ class Family:
 
 
 FAMILIES = (
-    Family("sql-injection", ("sql-string-formatting", "sql-built-from-text", "llm-output-executed"), (
+    Family("sql-injection",
+           ("sql-string-formatting", "sql-built-from-text", "llm-output-executed"), (
         "django/security/injection/sql/sql-injection-extra.py",
         "django/security/injection/sql/sql-injection-rawsql.py",
         "django/security/injection/sql/sql-injection-using-db-cursor-execute.py",
@@ -111,7 +112,7 @@ FAMILIES = (
     Family("mass-assignment", ("mass-assignment",), (
         "django/security/injection/mass-assignment.py",
     )),
-    Family("hardcoded-secrets", ("hardcoded-credentials", "hardcoded-app-secret"), (
+    Family("hardcoded-secrets", ("hardcoded-app-secret",), (
         "flask/security/audit/hardcoded-config.py::avoid_hardcoded_config_SECRET_KEY",
         "jwt/security/jwt-hardcode.py",
     )),

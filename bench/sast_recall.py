@@ -30,7 +30,8 @@ from sast_families import FAMILIES, Family  # noqa: E402
 
 from scaffold.sast import scan  # noqa: E402
 
-ANNOTATION = re.compile(r"#\s*(?P<kind>ruleid|ok|todoruleid|todook|deepruleid|deepok|fn|fp)\s*:\s*(?P<ids>[\w.,\s-]+)")
+ANNOTATION = re.compile(r"#\s*(?P<kind>ruleid|ok|todoruleid|todook|deepruleid|deepok|fn|fp)"
+                        r"\s*:\s*(?P<ids>[\w.,\s-]+)")
 
 
 @dataclass

@@ -103,6 +103,11 @@ def load_rules() -> dict[Path, list[dict[str, Any]]]:
                     raise MicrogateError(
                         f"{path.name}: rule {rule.get('id')} names unknown {kind} "
                         f"{', '.join(unknown)} (known: {', '.join(sorted(known))})")
+                if kind == "sources" and "pattern-sources" not in rule:
+                    words = catalogue.get("words") or {}
+                    metadata = rule.setdefault("metadata", {})
+                    metadata.setdefault(
+                        "words", [w for name in named for w in words.get(name, [])] or None)
                 rule[f"pattern-{kind}"] = [
                     *(pattern for name in named for pattern in known[name]),
                     *rule.get(f"pattern-{kind}", []),
@@ -115,26 +120,26 @@ def load_rules() -> dict[Path, list[dict[str, Any]]]:
 def rule_catalogue() -> dict[str, RuleHelp]:
     """Each rule's help for reports, by rule id without the "microgate." prefix."""
     catalogue: dict[str, RuleHelp] = {}
-    for rules in load_rules().values():
-        for rule in rules:
-            metadata = rule.get("metadata") or {}
-            rule_id = str(rule["id"]).removeprefix("microgate.")
-            cwes = [str(c) for c in _as_list(metadata.get("cwe"))]
-            owasp = [str(o) for o in _as_list(metadata.get("owasp"))]
-            tags = [str(metadata.get("category", "security"))]
-            tags += [f"external/cwe/cwe-{c.split(':')[0].removeprefix('CWE-').strip()}"
-                     for c in cwes]
-            tags += [f"external/owasp/{o.split(' ')[0].lower()}" for o in owasp]
-            message = " ".join(str(rule.get("message", "")).split())
-            catalogue[rule_id] = RuleHelp(
-                short=str(metadata.get("short") or rule_id),
-                full=message,
-                help=" ".join(str(metadata.get("fix") or message).split()),
-                tags=tuple(tags),
-                security_severity=str(metadata["security-severity"])
-                if "security-severity" in metadata else None,
-                references=tuple([*cwes, *owasp]),
-            )
+    rules = json.loads(merged_rules().read_text(encoding="utf-8"))["rules"]
+    for rule in rules:
+        metadata = rule.get("metadata") or {}
+        rule_id = str(rule["id"]).removeprefix("microgate.")
+        cwes = [str(c) for c in _as_list(metadata.get("cwe"))]
+        owasp = [str(o) for o in _as_list(metadata.get("owasp"))]
+        tags = [str(metadata.get("category", "security"))]
+        tags += [f"external/cwe/cwe-{c.split(':')[0].removeprefix('CWE-').strip()}"
+                 for c in cwes]
+        tags += [f"external/owasp/{o.split(' ')[0].lower()}" for o in owasp]
+        message = " ".join(str(rule.get("message", "")).split())
+        catalogue[rule_id] = RuleHelp(
+            short=str(metadata.get("short") or rule_id),
+            full=message,
+            help=" ".join(str(metadata.get("fix") or message).split()),
+            tags=tuple(tags),
+            security_severity=str(metadata["security-severity"])
+            if "security-severity" in metadata else None,
+            references=tuple([*cwes, *owasp]),
+        )
     return catalogue
 
 
@@ -162,14 +167,43 @@ def merged_rules(cache_dir: Path | None = None) -> Path:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     cache_dir = cache_dir or _cache_dir()
     target = cache_dir / f"semgrep-rules-{digest.hexdigest()[:16]}.json"
-    if target.is_file():
+    if target.is_file() and target.with_suffix(".words.json").is_file():
         return target
     rules = [rule for loaded in load_rules().values() for rule in loaded]
     cache_dir.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_suffix(f".{os.getpid()}.tmp")
-    scratch.write_text(json.dumps({"rules": rules}), encoding="utf-8")
-    scratch.replace(target)
+    # Which words a file must hold for each rule to have anything to find in it.
+    words = {str(rule["id"]): (rule.get("metadata") or {}).get("words") for rule in rules}
+    _write_atomically(target.with_suffix(".words.json"), json.dumps(words))
+    _write_atomically(target, json.dumps({"rules": rules}))
     return target
+
+
+def rules_for(texts: list[bytes], cache_dir: Path | None = None) -> Path:
+    """The rules that can find something in these files: a rule whose words (a web
+    framework's request, a model client's call, "yaml"...; any case) none of them holds
+    is left out, which keeps ordinary modules from paying for every rule."""
+    merged = merged_rules(cache_dir)
+    words: dict[str, list[str] | None] = json.loads(
+        merged.with_suffix(".words.json").read_text(encoding="utf-8"))
+    lowered = [text.lower() for text in texts]
+    needed = sorted(rule for rule, wanted in words.items() if not wanted or any(
+        w.lower().encode() in text for w in wanted for text in lowered))
+    if len(needed) == len(words):
+        return merged
+    key = hashlib.sha256("\0".join(needed).encode()).hexdigest()[:12]
+    subset = merged.with_name(f"{merged.stem}-{key}.json")
+    if not subset.is_file():
+        rules = json.loads(merged.read_text(encoding="utf-8"))["rules"]
+        keep = set(needed)
+        _write_atomically(subset, json.dumps(
+            {"rules": [rule for rule in rules if rule["id"] in keep]}))
+    return subset
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    scratch = target.with_suffix(f".{os.getpid()}.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    scratch.replace(target)
 
 
 def _cache_dir() -> Path:
@@ -226,6 +260,8 @@ def unscannable(repo: Path, name: str) -> str | None:
 
 def scan(repo: Path, names: list[str]) -> SastReport:
     """Run every rule on the Python files ``names`` (relative to ``repo``)."""
+    from scaffold.safefiles import read_bytes
+
     report = SastReport()
     targets = []
     for name in names:
@@ -236,6 +272,7 @@ def scan(repo: Path, names: list[str]) -> SastReport:
             report.notes.append(f"{name}: skipped ({note})")
     if not targets:
         return report
+    rules = rules_for([read_bytes(repo, name, max_bytes=MAX_FILE_BYTES) for name in targets])
     engine = find_engine()
     with tempfile.TemporaryDirectory(prefix="microgate-sast-") as scratch:
         # The engine's own list of targets (what the semgrep command writes for it).
@@ -245,7 +282,7 @@ def scan(repo: Path, names: list[str]) -> SastReport:
                             "analyzer": "python", "products": ["sast"]}]
             for name in targets
         ]]), encoding="utf-8")
-        command = [str(engine), "-json", "-rules", str(merged_rules()),
+        command = [str(engine), "-json", "-rules", str(rules),
                    "-targets", str(targets_file), "-timeout", "10", "-fast"]
         try:
             completed = subprocess.run(command, cwd=repo, capture_output=True, text=True,

@@ -74,7 +74,7 @@ def test_findings_block_and_explain(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "    subprocess.run(cmd, shell=True)\n")
     assert main(["report.py"]) == 1
     out = capsys.readouterr().out
-    assert "report.py:5: error: This runs a command through a shell" in out
+    assert "report.py:5: error: This runs a command built from text through a shell" in out
     assert "[sast/subprocess-shell]" in out and "nosemgrep" in out
 
 

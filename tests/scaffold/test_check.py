@@ -116,3 +116,41 @@ def test_outside_git_without_all_files_says_what_to_do(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert "is not a git repo, so nothing is staged: pass --all-files" in result.stderr
+
+
+def _sast_sarif(repo: Path) -> dict[str, Any]:
+    result = microgate("check", "--all-files", "--format", "sarif", "--only", "sast",
+                       "--repo", str(repo))
+    assert result.returncode == 1, result.output
+    log: dict[str, Any] = json.loads(result.stdout)
+    jsonschema.validate(log, sarif_schema())
+    return log
+
+
+def test_sarif_describes_each_rule_for_code_scanning(tmp_path: Path) -> None:
+    repo = tmp_path / "app"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "app.py").write_text(
+        "import sqlite3\n\n\ndef find(db: sqlite3.Connection, name: str) -> list:\n"
+        "    return db.execute(\"SELECT * FROM t WHERE n = '\" + name + \"'\").fetchall()\n")
+    log = _sast_sarif(repo)
+    run = log["runs"][0]
+    [rule] = run["tool"]["driver"]["rules"]
+    assert rule["id"] == "sast/sql-string-formatting"
+    assert rule["shortDescription"]["text"] == "SQL query built from text"
+    assert "SQL injection" in rule["fullDescription"]["text"]
+    assert "placeholders" in rule["help"]["text"]
+    assert {"security", "external/cwe/cwe-89", "external/owasp/a03:2021"} <= set(
+        rule["properties"]["tags"])
+    assert float(rule["properties"]["security-severity"]) >= 7.0
+    [result] = run["results"]
+    assert result["ruleIndex"] == 0
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    first = result["partialFingerprints"]["primaryLocationLineHash"]
+    # Lines added above the finding move it, but it stays the same finding.
+    source = (repo / "app.py").read_text()
+    (repo / "app.py").write_text("# a new comment\n\n" + source)
+    moved = _sast_sarif(repo)["runs"][0]["results"][0]
+    assert moved["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
+    assert moved["partialFingerprints"]["primaryLocationLineHash"] == first
