@@ -232,8 +232,8 @@ def _message(result: dict[str, Any]) -> str:
     return " ".join(message.split())
 
 
-def unscannable(repo: Path, name: str) -> str | None:
-    """Why ``name`` cannot be scanned; "" when it can, None when it is not Python at all."""
+def read_source(repo: Path, name: str) -> bytes | str | None:
+    """The bytes of ``name`` when it can be scanned, else why not; None: not Python at all."""
     from scaffold.safefiles import SkippedFile, read_bytes
 
     candidate = repo / name
@@ -255,24 +255,24 @@ def unscannable(repo: Path, name: str) -> str | None:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return "not UTF-8 Python source (save it as UTF-8 to have it checked)"
-    return ""
+    return data
 
 
 def scan(repo: Path, names: list[str]) -> SastReport:
     """Run every rule on the Python files ``names`` (relative to ``repo``)."""
-    from scaffold.safefiles import read_bytes
-
     report = SastReport()
     targets = []
+    sources = []
     for name in names:
-        note = unscannable(repo, name)
-        if note == "":
+        source = read_source(repo, name)
+        if isinstance(source, bytes):
             targets.append(name)
-        elif note:
-            report.notes.append(f"{name}: skipped ({note})")
+            sources.append(source)
+        elif source:
+            report.notes.append(f"{name}: skipped ({source})")
     if not targets:
         return report
-    rules = rules_for([read_bytes(repo, name, max_bytes=MAX_FILE_BYTES) for name in targets])
+    rules = rules_for(sources)
     engine = find_engine()
     with tempfile.TemporaryDirectory(prefix="microgate-sast-") as scratch:
         # The engine's own list of targets (what the semgrep command writes for it).
