@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -77,6 +78,18 @@ def no_such_package(name: str, specifier: str, source_name: str) -> str:
     return f"{source_name}: no such package on the index: {name}{hint}"
 
 
+def cooldown_cutoff(repo: Path, now: dt.datetime | None = None) -> str:
+    """The newest upload time a pin may have: the app's tier waits some days before using
+    a release (the pins check enforces it), so the lockfile is made from releases that
+    old already, and a fresh app passes its first commit whatever was released today."""
+    from scaffold.deps.lockfiles import app_tier
+    from scaffold.deps.names import cooldown_days
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    day = now.date() - dt.timedelta(days=cooldown_days(app_tier(repo)))
+    return f"{day.isoformat()}T00:00:00Z"
+
+
 def _compile_env() -> dict[str, str]:
     env = dict(os.environ)
     # Fail fast when the index is unreachable instead of retrying for minutes.
@@ -106,6 +119,7 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
             scratch.write_bytes(output.read_bytes())
         try:
             command = pip_compile_command(Path(source_name), Path(scratch.name))
+            command[-1:-1] = ["--uploaded-prior-to", cooldown_cutoff(repo)]
             for package in upgrade or []:
                 command[-1:-1] = ["--upgrade-package", package]
             result = subprocess.run(

@@ -10,6 +10,7 @@ comments and fills ``$VARIABLES`` into messages. Unlike the wrapper, it does not
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from scaffold.resources import policies_dir
 
 ENGINE_TIMEOUT_SECONDS = 300
 MAX_FILE_BYTES = 2_000_000
+FILES_FOR_ONE_CORE = 20
 NOSEMGREP = re.compile(r"#\s*nosemgrep(?::\s*(?P<ids>[\w.,\s-]+))?", re.IGNORECASE)
 SEVERITY = {"ERROR": "error", "WARNING": "warning", "INFO": "note"}
 # Rule keys naming patterns kept once in policies/semgrep/sources/taint-sources.yaml.
@@ -103,11 +105,18 @@ def load_rules() -> dict[Path, list[dict[str, Any]]]:
                     raise MicrogateError(
                         f"{path.name}: rule {rule.get('id')} names unknown {kind} "
                         f"{', '.join(unknown)} (known: {', '.join(sorted(known))})")
-                if kind == "sources" and "pattern-sources" not in rule:
+                if kind == "sources":
                     words = catalogue.get("words") or {}
+                    named_words = [w for name in named for w in words.get(name, [])]
                     metadata = rule.setdefault("metadata", {})
-                    metadata.setdefault(
-                        "words", [w for name in named for w in words.get(name, [])] or None)
+                    if "pattern-sources" not in rule:
+                        metadata.setdefault("words", named_words or None)
+                    elif named_words:
+                        # The rule has sources of its own: in a file without these words
+                        # it runs with its own sources only (see _variant_without).
+                        metadata["named-sources"] = {
+                            "count": sum(len(known[name]) for name in named),
+                            "words": named_words}
                 rule[f"pattern-{kind}"] = [
                     *(pattern for name in named for pattern in known[name]),
                     *rule.get(f"pattern-{kind}", []),
@@ -162,7 +171,8 @@ def write_expanded_rules(target: Path) -> None:
 def merged_rules(cache_dir: Path | None = None) -> Path:
     """All rules in one file (the engine takes one), cached by content."""
     files = [*rule_files(), sources_file()]
-    digest = hashlib.sha256()
+    # The format version: a microgate that expands rules differently gets its own cache.
+    digest = hashlib.sha256(b"microgate-rules-2\0")
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     cache_dir = cache_dir or _cache_dir()
@@ -178,26 +188,68 @@ def merged_rules(cache_dir: Path | None = None) -> Path:
     return target
 
 
-def rules_for(texts: list[bytes], cache_dir: Path | None = None) -> Path:
-    """The rules that can find something in these files: a rule whose words (a web
-    framework's request, a model client's call, "yaml"...; any case) none of them holds
-    is left out, which keeps ordinary modules from paying for every rule."""
+# Suffix of a rule's variant that runs with its own sources only (see load_rules).
+LOCAL_SOURCES = ".own-sources-only"
+GLOB_CHARACTERS = frozenset("*?[]{}!\\")
+
+
+def _holds_any(text: bytes, words: list[str] | None) -> bool:
+    return not words or any(word.lower().encode() in text for word in words)
+
+
+def _can_match(text: bytes, metadata: dict[str, Any]) -> bool:
+    """Whether a file (its text in lower case) holds what the rule needs: one of its
+    ``words`` (where the data comes from, or the call), and for a taint rule whose sinks
+    name no call the engine could look for, a match of its ``sinks-regex``."""
+    if not _holds_any(text, metadata.get("words")):
+        return False
+    sinks = metadata.get("sinks-regex")
+    return not sinks or _compiled(str(sinks)).search(text) is not None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[bytes]:
+    return re.compile(pattern.encode())
+
+
+def _variant_without(rule: dict[str, Any], named_count: int) -> dict[str, Any]:
+    variant = dict(rule)
+    variant["id"] = f"{rule['id']}{LOCAL_SOURCES}"
+    variant["pattern-sources"] = list(rule["pattern-sources"])[named_count:]
+    return variant
+
+
+def rules_for(names: list[str], texts: list[bytes], target: Path,
+              cache_dir: Path | None = None) -> Path:
+    """Write to ``target`` the rules that can find something in these files, each
+    limited to the files that can hold its finding: a rule whose words (a web framework's
+    request, a model client's call, "yaml"...; any case) a file does not hold is not run
+    on that file. Ordinary modules so pay for few rules, and a commit of many files
+    pays for each rule only where it applies."""
     merged = merged_rules(cache_dir)
-    words: dict[str, list[str] | None] = json.loads(
-        merged.with_suffix(".words.json").read_text(encoding="utf-8"))
+    rules = json.loads(merged.read_text(encoding="utf-8"))["rules"]
     lowered = [text.lower() for text in texts]
-    needed = sorted(rule for rule, wanted in words.items() if not wanted or any(
-        w.lower().encode() in text for w in wanted for text in lowered))
-    if len(needed) == len(words):
-        return merged
-    key = hashlib.sha256("\0".join(needed).encode()).hexdigest()[:12]
-    subset = merged.with_name(f"{merged.stem}-{key}.json")
-    if not subset.is_file():
-        rules = json.loads(merged.read_text(encoding="utf-8"))["rules"]
-        keep = set(needed)
-        _write_atomically(subset, json.dumps(
-            {"rules": [rule for rule in rules if rule["id"] in keep]}))
-    return subset
+    selected: list[dict[str, Any]] = []
+    for rule in rules:
+        metadata = rule.get("metadata") or {}
+        wanted = [name for name, text in zip(names, lowered, strict=True)
+                  if _can_match(text, metadata)]
+        named = metadata.get("named-sources")
+        groups: list[tuple[dict[str, Any], list[str]]] = [(rule, wanted)]
+        if named:
+            full = [name for name, text in zip(names, lowered, strict=True)
+                    if name in wanted and _holds_any(text, named["words"])]
+            groups = [(rule, full), (_variant_without(rule, int(named["count"])),
+                                     [name for name in wanted if name not in full])]
+        for chosen, files in groups:
+            if not files:
+                continue
+            if len(files) < len(names) and not any(
+                    GLOB_CHARACTERS & set(name) for name in files):
+                chosen = {**chosen, "paths": {"include": [f"/{name}" for name in files]}}
+            selected.append(chosen)
+    target.write_text(json.dumps({"rules": selected}), encoding="utf-8")
+    return target
 
 
 def _write_atomically(target: Path, text: str) -> None:
@@ -230,6 +282,20 @@ def _message(result: dict[str, Any]) -> str:
         if content is not None:
             message = message.replace(name, str(content))
     return " ".join(message.split())
+
+
+def _taint_source_lines(extra: dict[str, Any]) -> set[int]:
+    """The lines of the value a taint finding followed to its sink (the query built from
+    text, say), where a rule it supersedes would report the same flaw."""
+    trace = extra.get("dataflow_trace") or {}
+    source = trace.get("taint_source")
+    try:
+        location = source[1][0] if source and source[0] == "CliLoc" else None
+        if location is None:
+            return set()
+        return set(range(int(location["start"]["line"]), int(location["end"]["line"]) + 1))
+    except (IndexError, KeyError, TypeError, ValueError):
+        return set()
 
 
 def read_source(repo: Path, name: str) -> bytes | str | None:
@@ -272,9 +338,9 @@ def scan(repo: Path, names: list[str]) -> SastReport:
             report.notes.append(f"{name}: skipped ({source})")
     if not targets:
         return report
-    rules = rules_for(sources)
     engine = find_engine()
     with tempfile.TemporaryDirectory(prefix="microgate-sast-") as scratch:
+        rules = rules_for(targets, sources, Path(scratch) / "rules.json")
         # The engine's own list of targets (what the semgrep command writes for it).
         targets_file = Path(scratch) / "targets.json"
         targets_file.write_text(json.dumps(["Targets", [
@@ -284,6 +350,8 @@ def scan(repo: Path, names: list[str]) -> SastReport:
         ]]), encoding="utf-8")
         command = [str(engine), "-json", "-rules", str(rules),
                    "-targets", str(targets_file), "-timeout", "10", "-fast"]
+        if len(targets) <= FILES_FOR_ONE_CORE:
+            command += ["-j", "1"]  # starting workers costs more than a commit's files
         try:
             completed = subprocess.run(command, cwd=repo, capture_output=True, text=True,
                                        errors="replace", timeout=ENGINE_TIMEOUT_SECONDS,
@@ -308,7 +376,7 @@ def scan(repo: Path, names: list[str]) -> SastReport:
     for result in output.get("results", []):
         path = str(result["path"])
         line = int(result["start"]["line"])
-        rule = str(result["check_id"])
+        rule = str(result["check_id"]).removesuffix(LOCAL_SOURCES)
         if path not in lines_by_path:
             lines_by_path[path] = (repo / path).read_text(
                 encoding="utf-8", errors="replace").splitlines()
@@ -319,8 +387,10 @@ def scan(repo: Path, names: list[str]) -> SastReport:
         end_line = int(result.get("end", {}).get("line", line))
         found.setdefault((path, line, rule),
                          Match(path, line, rule, _message(result), severity, end_line))
+        source_lines = _taint_source_lines(extra)
         for other in (extra.get("metadata") or {}).get("supersedes", []):
-            superseded.add((path, line, f"microgate.{other}"))
+            for covered in {line, *source_lines}:
+                superseded.add((path, covered, f"microgate.{other}"))
     # One flaw, one finding: a rule that knows where the data came from (a request, a
     # model's reply) replaces the general rule for the same line.
     report.matches.extend(match for key, match in found.items() if key not in superseded)

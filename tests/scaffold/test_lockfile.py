@@ -59,3 +59,18 @@ def test_new_installs_the_git_hook(tmp_path: Path) -> None:
                         str(tmp_path / "other"))
     assert skipped.returncode == 0
     assert not (tmp_path / "other" / ".git" / "hooks" / "pre-commit").exists()
+
+
+@pytest.mark.parametrize(("tier", "cutoff"), [(0, "2026-11-24"), (1, "2026-11-24"),
+                                               (2, "2026-11-17")])
+def test_the_lockfile_is_made_from_releases_past_the_tiers_cooldown(
+        tmp_path: Path, tier: int, cutoff: str) -> None:
+    import datetime as dt
+
+    from scaffold.lockfile import cooldown_cutoff
+
+    (tmp_path / "microapp.yaml").write_text(f"name: app\ntier: {tier}\n")
+    now = dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.timezone.utc)
+    # pip-compile gets --uploaded-prior-to this: the pins check then finds no release
+    # younger than the tier waits for, whatever the index published this week.
+    assert cooldown_cutoff(tmp_path, now) == f"{cutoff}T00:00:00Z"
