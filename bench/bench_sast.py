@@ -1,6 +1,7 @@
 """Issue 4: microgate-sast on a commit of 5 Python files against the semgrep command.
 
 Run: python bench/bench_sast.py [--runs N] [--semgrep-rules CHECKOUT] [--bandit CHECKOUT]
+                               [--tree DIR ...]
 
 With the checkouts, it first prints recall and false alarms per rule family against
 semgrep's registry rules and bandit (bench/sast_recall.py).
@@ -9,6 +10,10 @@ Times, in the same run and on the same 5 files (real code with planted risky lin
 `semgrep --config policies/semgrep FILES` (as semgrep's docs show, plus the flags it needs
 offline), the hook's check in-process-free form `python -m hooks.sast FILES`, and the hook
 through `pre-commit run microgate-sast`; then compares the findings.
+
+With --tree (checkouts of public projects, e.g. fastapi and flask), it also times the hook
+on a tree of their first 1,200 Python files against the semgrep command on the same
+files (target: under 10 s) and compares the findings.
 """
 
 from __future__ import annotations
@@ -70,12 +75,52 @@ def findings_from_hook(output: str) -> set[tuple[str, int, str]]:
     return found
 
 
+TREE_FILES = 1200
+
+
+def time_tree(checkouts: list[Path], tree: Path, semgrep: str, rules: str) -> bool:
+    """The hook and the semgrep command on the first 1,200 Python files of the checkouts."""
+    tree.mkdir()
+    files: list[str] = []
+    for checkout in checkouts:
+        if not checkout.is_dir():
+            print(f"  {checkout}: not a folder, skipped")
+            continue
+        for source in sorted(checkout.rglob("*.py")):
+            if len(files) == TREE_FILES:
+                break
+            if ".git" in source.parts or source.is_symlink():
+                continue
+            name = f"{checkout.name}/{source.relative_to(checkout)}"
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, tree / name)
+            files.append(name)
+    if not files:
+        print("  no Python files in the given checkouts: big-tree timing skipped")
+        return True
+    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
+    size = sum((tree / name).stat().st_size for name in files) // 1024
+    env = {"PYTHONPATH": str(REPO_ROOT)}
+    hook = time_command([sys.executable, "-m", "hooks.sast", *files], cwd=tree, env=env,
+                        expect=None)
+    cli = time_command([semgrep, "--config", rules, "--disable-version-check", "--metrics",
+                        "off", "--json", "--quiet", *files], cwd=tree, expect=None)
+    report(f"risky-code rules on a tree of {len(files)} Python files ({size} KiB), one run",
+           [("semgrep --config policies/semgrep (the semgrep command)", cli),
+            ("microgate-sast (python -m hooks.sast)", hook)],
+           target="microgate-sast under 10 s")
+    print(f"  ratio semgrep command / microgate-sast: {cli / hook:.1f}x")
+    return hook < 10
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--semgrep-rules", type=Path,
                         help="a checkout of semgrep-rules: recall per rule family")
     parser.add_argument("--bandit", type=Path, help="a checkout of bandit: recall on examples/")
+    parser.add_argument("--tree", type=Path, nargs="+",
+                        help="checkouts whose first 1,200 Python files make the big tree")
     args = parser.parse_args(argv)
     if args.semgrep_rules or args.bandit:
         import sast_recall
@@ -128,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  findings: semgrep {len(theirs)}, microgate {len(ours)}, "
               f"identical: {theirs == ours}")
         ok = via_pre_commit <= 0.5 and cli / via_pre_commit >= 4 and theirs == ours
+        if args.tree:
+            ok = time_tree(args.tree, work / "tree", semgrep, rules) and ok
         verdict(ok)
     finally:
         shutil.rmtree(work, ignore_errors=True)

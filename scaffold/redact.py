@@ -58,6 +58,13 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(compiled)
 
 
+def prepare() -> None:
+    """Compile the patterns now (while waiting on something else) rather than at the
+    first write."""
+    _rules()
+    _patterns()
+
+
 def _replace(match: re.Match[str]) -> str:
     if match.re.groups == 0 or match.group(1) is None:
         return REDACTED

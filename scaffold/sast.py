@@ -193,23 +193,41 @@ LOCAL_SOURCES = ".own-sources-only"
 GLOB_CHARACTERS = frozenset("*?[]{}!\\")
 
 
-def _holds_any(text: bytes, words: list[str] | None) -> bool:
-    return not words or any(word.lower().encode() in text for word in words)
+class _FileText:
+    """A file's text in lower case, and which of the rules' words it holds (each word
+    looked for once, however many rules name it)."""
 
+    def __init__(self, text: bytes) -> None:
+        self.text = text.lower()
+        self.found: dict[str, bool] = {}
 
-def _can_match(text: bytes, metadata: dict[str, Any]) -> bool:
-    """Whether a file (its text in lower case) holds what the rule needs: one of its
-    ``words`` (where the data comes from, or the call), and for a taint rule whose sinks
-    name no call the engine could look for, a match of its ``sinks-regex``."""
-    if not _holds_any(text, metadata.get("words")):
+    def holds_any(self, words: list[str] | None) -> bool:
+        if not words:
+            return True
+        for word in words:
+            present = self.found.get(word)
+            if present is None:
+                present = self.found[word] = word.lower().encode() in self.text
+            if present:
+                return True
         return False
-    sinks = metadata.get("sinks-regex")
-    return not sinks or _compiled(str(sinks)).search(text) is not None
+
+    def can_match(self, metadata: dict[str, Any]) -> bool:
+        """Whether the file holds what the rule needs: one of its ``words`` (where the
+        data comes from, or the call), and for a taint rule some of whose sinks start
+        with a variable (which the engine cannot look for first), a match of its
+        ``sinks-regex``."""
+        if not self.holds_any(metadata.get("words")):
+            return False
+        sinks = metadata.get("sinks-regex")
+        return not sinks or _compiled(str(sinks)).search(self.text) is not None
 
 
 @functools.cache
-def _compiled(pattern: str) -> re.Pattern[bytes]:
-    return re.compile(pattern.encode())
+def _compiled(pattern: str) -> Any:
+    import re2  # linear time, and fast on the alternations of names these are
+
+    return re2.compile(pattern.encode())
 
 
 def _variant_without(rule: dict[str, Any], named_count: int) -> dict[str, Any]:
@@ -228,25 +246,27 @@ def rules_for(names: list[str], texts: list[bytes], target: Path,
     pays for each rule only where it applies."""
     merged = merged_rules(cache_dir)
     rules = json.loads(merged.read_text(encoding="utf-8"))["rules"]
-    lowered = [text.lower() for text in texts]
+    files = [_FileText(text) for text in texts]
     selected: list[dict[str, Any]] = []
     for rule in rules:
         metadata = rule.get("metadata") or {}
-        wanted = [name for name, text in zip(names, lowered, strict=True)
-                  if _can_match(text, metadata)]
+        wanted = [name for name, text in zip(names, files, strict=True)
+                  if text.can_match(metadata)]
         named = metadata.get("named-sources")
         groups: list[tuple[dict[str, Any], list[str]]] = [(rule, wanted)]
         if named:
-            full = [name for name, text in zip(names, lowered, strict=True)
-                    if name in wanted and _holds_any(text, named["words"])]
+            chosen_files = set(wanted)
+            full = [name for name, text in zip(names, files, strict=True)
+                    if name in chosen_files and text.holds_any(named["words"])]
+            with_sources = set(full)
             groups = [(rule, full), (_variant_without(rule, int(named["count"])),
-                                     [name for name in wanted if name not in full])]
-        for chosen, files in groups:
-            if not files:
+                                     [name for name in wanted if name not in with_sources])]
+        for chosen, subset in groups:
+            if not subset:
                 continue
-            if len(files) < len(names) and not any(
-                    GLOB_CHARACTERS & set(name) for name in files):
-                chosen = {**chosen, "paths": {"include": [f"/{name}" for name in files]}}
+            if len(subset) < len(names) and not any(
+                    GLOB_CHARACTERS & set(name) for name in subset):
+                chosen = {**chosen, "paths": {"include": [f"/{name}" for name in subset]}}
             selected.append(chosen)
     target.write_text(json.dumps({"rules": selected}), encoding="utf-8")
     return target
@@ -324,6 +344,51 @@ def read_source(repo: Path, name: str) -> bytes | str | None:
     return data
 
 
+def _start_engine(engine: Path, repo: Path, scratch: Path, names: list[str],
+                  texts: list[bytes], workers: int) -> subprocess.Popen[bytes]:
+    rules = rules_for(names, texts, scratch / "rules.json")
+    # The engine's own list of targets (what the semgrep command writes for it).
+    targets_file = scratch / "targets.json"
+    # Largest first: the engine's workers then finish together, not waiting on the one
+    # that drew a big module last.
+    by_size = [name for _, name in sorted(zip((-len(t) for t in texts), names,
+                                              strict=True))]
+    targets_file.write_text(json.dumps(["Targets", [
+        ["CodeTarget", {"path": {"fpath": name, "ppath": f"/{name}"},
+                        "analyzer": "python", "products": ["sast"]}]
+        for name in by_size
+    ]]), encoding="utf-8")
+    command = [str(engine), "-json", "-rules", str(rules),
+               "-targets", str(targets_file), "-timeout", "10", "-fast"]
+    if workers:
+        command += ["-j", str(workers)]  # starting workers costs more than a few files
+    try:
+        return subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    except OSError as exc:
+        raise MicrogateError(f"semgrep could not start: {exc.strerror}") from None
+
+
+def _engine_output(run: subprocess.Popen[bytes], files: int) -> dict[str, Any]:
+    try:
+        out, err = run.communicate(timeout=ENGINE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        run.communicate()
+        raise MicrogateError(
+            f"semgrep gave no answer in {ENGINE_TIMEOUT_SECONDS} s on {files} files") from None
+    stdout = out.decode("utf-8", "replace")
+    try:
+        # The engine prints a progress dot per file before its JSON.
+        output: dict[str, Any] = json.loads(stdout[stdout.index("{"):])
+    except ValueError:
+        detail = (err.decode("utf-8", "replace") or stdout).strip().splitlines()
+        raise MicrogateError(
+            f"semgrep failed: {detail[-1] if detail else f'exit code {run.returncode}'}"
+        ) from None
+    return output
+
+
 def scan(repo: Path, names: list[str]) -> SastReport:
     """Run every rule on the Python files ``names`` (relative to ``repo``)."""
     report = SastReport()
@@ -340,36 +405,14 @@ def scan(repo: Path, names: list[str]) -> SastReport:
         return report
     engine = find_engine()
     with tempfile.TemporaryDirectory(prefix="microgate-sast-") as scratch:
-        rules = rules_for(targets, sources, Path(scratch) / "rules.json")
-        # The engine's own list of targets (what the semgrep command writes for it).
-        targets_file = Path(scratch) / "targets.json"
-        targets_file.write_text(json.dumps(["Targets", [
-            ["CodeTarget", {"path": {"fpath": name, "ppath": f"/{name}"},
-                            "analyzer": "python", "products": ["sast"]}]
-            for name in targets
-        ]]), encoding="utf-8")
-        command = [str(engine), "-json", "-rules", str(rules),
-                   "-targets", str(targets_file), "-timeout", "10", "-fast"]
-        if len(targets) <= FILES_FOR_ONE_CORE:
-            command += ["-j", "1"]  # starting workers costs more than a commit's files
-        try:
-            completed = subprocess.run(command, cwd=repo, capture_output=True, text=True,
-                                       errors="replace", timeout=ENGINE_TIMEOUT_SECONDS,
-                                       check=False)
-        except subprocess.TimeoutExpired:
-            raise MicrogateError(
-                f"semgrep gave no answer in {ENGINE_TIMEOUT_SECONDS} s on {len(targets)} files"
-            ) from None
-        except OSError as exc:
-            raise MicrogateError(f"semgrep could not start: {exc.strerror}") from None
-    try:
-        # The engine prints a progress dot per file before its JSON.
-        output = json.loads(completed.stdout[completed.stdout.index("{"):])
-    except ValueError:
-        detail = (completed.stderr or completed.stdout).strip().splitlines()
-        raise MicrogateError(
-            f"semgrep failed: {detail[-1] if detail else f'exit code {completed.returncode}'}"
-        ) from None
+        run = _start_engine(engine, repo, Path(scratch), targets, sources,
+                            workers=1 if len(targets) <= FILES_FOR_ONE_CORE else 0)
+        # The engine uses one core; meanwhile this one readies what printing a finding
+        # needs (the redaction patterns), so a commit with findings does not wait for it.
+        from scaffold.redact import prepare
+
+        prepare()
+        output = _engine_output(run, len(targets))
     lines_by_path: dict[str, list[str]] = {}
     superseded: set[tuple[str, int, str]] = set()
     found: dict[tuple[str, int, str], Match] = {}
