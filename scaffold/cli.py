@@ -566,6 +566,18 @@ def _add_tests(subparsers: Any) -> None:
         "keep it as xfail with the reason, regenerate it (LLM only), or drop it (the "
         "default otherwise)")
     generate.add_argument(
+        "--changed-since", metavar="REF",
+        help="only the public functions and classes changed or added since REF (a branch, "
+        "tag or commit), as CI does for a pull request")
+    generate.add_argument(
+        "--fail-on-failure", action="store_true",
+        help="exit 1 if a generated test failed (CI: the failure is shown, the code or the "
+        "test needs a fix)")
+    generate.add_argument(
+        "--mutants", action="store_true",
+        help="then measure the kept tests: make small slips in each function (a flipped "
+        "comparison, a changed constant, a dropped branch...) and count those they catch")
+    generate.add_argument(
         "--unsandboxed", action="store_true",
         help="run an LLM's tests even where no sandbox (bubblewrap) works; without it they "
         "are written for review and not run there")
@@ -587,7 +599,7 @@ def _failure_chooser(choice: str | None) -> Any:
     def ask(test: str, output: str, can_regenerate: bool) -> str:
         from scaffold.wizard import ask_failed_test
 
-        tail = [line for line in output.splitlines() if line.strip()][-15:]
+        tail = [line for line in output.splitlines() if line.strip()][:15]
         print(f"\nThe generated test {test} failed:")
         print("\n".join(f"  {line}" for line in tail))
         return ask_failed_test(test, can_regenerate)
@@ -604,9 +616,39 @@ def _cmd_tests_generate(args: argparse.Namespace) -> int:
     if llm is not None:
         print(f"Asking {llm.client.settings.model} at {llm.client.settings.base_url} "
               f"(prompt {llm.prompt.name} v{llm.prompt.version})")
+    only = None
+    if args.changed_since:
+        from scaffold.testgen import changed_names
+
+        only = changed_names(repo, args.changed_since)
+        if not only:
+            print(f"no Python function or class changed since {args.changed_since}")
+            return 0
     report = generate(repo, paths or None, llm=llm, on_failure=_failure_chooser(args.on_failure),
-                      run_unsandboxed=args.unsandboxed)
-    return _print_generation(report, args.check)
+                      run_unsandboxed=args.unsandboxed, only=only)
+    status = _print_generation(report, args.check)
+    if args.fail_on_failure and report.failed:
+        status = 1
+    if args.mutants:
+        _print_mutation_scores(repo, report)
+    return status
+
+
+def _print_mutation_scores(repo: Path, report: Any) -> None:
+    from scaffold import sandbox
+    from scaffold.mutation import score
+
+    tests: dict[tuple[str, str], list[str]] = {}
+    for module, name, test_id in report.kept:
+        tests.setdefault((module, name), []).append(test_id)
+    for (module, name), test_ids in tests.items():
+        result = score(repo, module, name, test_ids, sandboxed=sandbox.available())
+        if result is None or not result.total:
+            continue
+        print(f"mutation score of the kept tests for {module}: {name}: "
+              f"{result.killed}/{result.total} slips caught ({result.ratio:.0%})")
+        for mutant in result.survivors[:3]:
+            print(f"    not caught: line {mutant.line}: {mutant.description}")
 
 
 def _print_generation(report: Any, check: bool) -> int:
@@ -619,9 +661,11 @@ def _print_generation(report: Any, check: bool) -> int:
     for name, why in report.rejected:
         print(f"rejected a test for {name}: it {why}" if not why.startswith("the LLM")
               else f"rejected tests for {name}: {why}")
-    for test, output in report.failed:
-        last = [line for line in output.splitlines() if line.strip()][-1:] or [""]
-        print(f"dropped {test}: it failed ({last[0].strip()})")
+    for test, explanation in report.failed:
+        reason, *compared = explanation.splitlines() or [""]
+        print(f"dropped {test}: it failed: {reason.strip()}")
+        for line in compared:
+            print(f"    {line}")
     for test_file, name in report.unrun:
         print(f"wrote {test_file}::{name} for review, not run: no sandbox here (install "
               "bubblewrap, or pass --unsandboxed once you have read it)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -138,3 +139,26 @@ def staged_tree(repo: Path, names: list[str]) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="microgate-staged-") as scratch:
         git(repo, "checkout-index", "--all", "--force", f"--prefix={scratch}/")
         yield Path(scratch)
+
+
+HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+
+
+def changed_lines(repo: Path, since: str) -> dict[str, list[tuple[int, int]]]:
+    """The lines (first, last) of each Python file added or changed since ``since``
+    (a branch, tag or commit; compared from where the two histories meet)."""
+    if since.startswith("-"):
+        raise MicrogateError(f"{since}: not a branch, tag or commit")
+    diff = git(repo, "diff", "-U0", "--no-color", "--no-ext-diff", "--diff-filter=AM",
+               f"{since}...HEAD", "--", "*.py")
+    changed: dict[str, list[tuple[int, int]]] = {}
+    for part in re.split(r"^diff --git ", diff, flags=re.MULTILINE)[1:]:
+        target = re.search(r"^\+\+\+ b/(.+)$", part, re.MULTILINE)
+        if target is None:
+            continue
+        for hunk in HUNK.finditer(part):
+            start, count = int(hunk.group(1)), int(hunk.group(2) or "1")
+            if count:
+                changed.setdefault(target.group(1), []).append((start, start + count - 1))
+    return changed
+

@@ -85,7 +85,7 @@ def cooldown_cutoff(repo: Path, now: dt.datetime | None = None) -> str:
     from scaffold.deps.lockfiles import app_tier
     from scaffold.deps.names import cooldown_days
 
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     day = now.date() - dt.timedelta(days=cooldown_days(app_tier(repo)))
     return f"{day.isoformat()}T00:00:00Z"
 

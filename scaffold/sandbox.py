@@ -55,13 +55,15 @@ def _bubblewrap() -> str | None:
     return found if probe.returncode == 0 else None
 
 
-def _isolation(workdir: Path) -> list[str]:
+def _isolation(workdir: Path, writable: Path | None = None) -> list[str]:
     # A fresh /tmp hides the machine's; what must stay visible beneath it (the repo, this
     # Python and its packages, when they live in /tmp) is bound back, read-only.
     visible = {workdir, Path(sys.prefix), Path(sys.base_prefix),
                Path(__file__).resolve().parent.parent}
     binds = [arg for path in sorted(visible) if path.is_relative_to("/tmp")
              for arg in ("--ro-bind", str(path), str(path))]
+    if writable is not None:  # the one folder the process may write to (a report)
+        binds += ["--bind", str(writable), str(writable)]
     return ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             *binds, "--unshare-all", "--die-with-parent", "--new-session",
             "--chdir", str(workdir), "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
@@ -78,7 +80,8 @@ def describe() -> str:
 
 
 def run(argv: Sequence[str], workdir: Path, *, timeout: float,
-        env: dict[str, str] | None = None, sandboxed: bool = True) -> Completed:
+        env: dict[str, str] | None = None, sandboxed: bool = True,
+        writable: Path | None = None) -> Completed:
     """Run ``argv`` in ``workdir``: isolated when ``sandboxed`` (raises NoSandbox when no
     sandbox works here), with resource limits and a timeout either way."""
     command = list(argv)
@@ -86,7 +89,8 @@ def run(argv: Sequence[str], workdir: Path, *, timeout: float,
         bwrap = _bubblewrap()
         if bwrap is None:
             raise NoSandbox()
-        command = [bwrap, *_isolation(workdir.resolve()), *command]
+        command = [bwrap, *_isolation(workdir.resolve(),
+                                      writable.resolve() if writable else None), *command]
     preexec: Callable[[], None] = _limits
     try:
         process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE,

@@ -32,13 +32,24 @@ from scaffold.testpresence import (
     asserts_something,
     suggested_test_file,
 )
+from scaffold.testshapes import (
+    class_kind,
+    class_tests,
+    invariant_tests,
+    probes_for,
+    property_tests,
+    record,
+    recorded_test,
+    type_aliases,
+)
 
 if TYPE_CHECKING:
     from scaffold.llm import ChatClient
     from scaffold.prompts import Prompt
 
 ALLOWED_IMPORTS = {"__future__", "pytest", "hypothesis", "math", "datetime", "decimal", "fractions",
-                   "re", "string", "collections", "itertools", "functools", "typing"}
+                   "re", "string", "collections", "itertools", "functools", "typing",
+                   "dataclasses", "enum"}
 FORBIDDEN_CALLS = {"open", "exec", "eval", "compile", "__import__", "input", "breakpoint"}
 # Names that reach everything else: a test never needs them, an escape always does.
 FORBIDDEN_NAMES = {"getattr", "setattr", "delattr", "vars", "globals", "locals", "dir",
@@ -48,20 +59,17 @@ FORBIDDEN_MODULES = {"os", "sys", "subprocess", "socket", "shutil", "requests", 
                      "urllib", "pathlib", "pickle", "ctypes"}
 SIDE_EFFECTS = {"open", "print", "input", "exec", "eval"} | FORBIDDEN_MODULES | {
     "random", "time", "logging", "boto3"}
-STRATEGIES = {
-    "int": "st.integers(min_value=-10**6, max_value=10**6)",
-    "float": "st.floats(allow_nan=False, allow_infinity=False, width=32)",
-    "str": "st.text(max_size=40)",
-    "bool": "st.booleans()",
-}
 
 
 @dataclass
 class Generated:
     name: str
     source: str
-    kind: str  # "example", "property", "construct", "llm"
+    # "example", "property", "construct", "recorded", "invariant" (kept only if it
+    # passes, dropped without a word otherwise), "llm"
+    kind: str
     xfail_reason: str | None = None
+    imports: tuple[str, ...] = ()  # more names it needs from the module under test
 
 
 @dataclass
@@ -87,34 +95,47 @@ def _exception_name(want: str) -> str | None:
     return name if name.isidentifier() else None
 
 
-def _example_tests(name: str, node: ast.AST) -> list[str]:
-    lines = []
+def _example_tests(name: str, node: ast.AST, module_names: set[str] | None = None
+                   ) -> tuple[list[str], set[str]]:
+    """The assertions the docstring's examples make, and the module's names they use.
+
+    An example that needs a name neither the module nor Python defines (a variable an
+    earlier example set) is left out: on its own it would fail for the wrong reason."""
+    import builtins
+
+    known = (module_names or set()) | {name}
+    lines, used = [], set()
     for example in _docstring_examples(node):
         source = example.source.strip()
         if "\n" in source or name not in source:
             continue
+        try:
+            expression = ast.parse(source, mode="eval")
+        except SyntaxError:
+            continue  # a statement (an assignment, an assert): not a value to compare
+        names = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
+        if any(n not in known and not hasattr(builtins, n) for n in names):
+            continue
         if example.exc_msg is not None:
             exception = _exception_name(example.exc_msg)
-            if exception:
+            if exception and (hasattr(builtins, exception) or exception in known):
                 lines.append(f"    with pytest.raises({exception}):\n        {source}")
+                used |= ({exception} & known) | (names & known)
             continue
         want = example.want.strip()
         if not want:
             continue
+        used |= names & known
         try:
             ast.literal_eval(want)
-            lines.append(f"    assert {source} == {want}")
+            # `a == b` compared to True must not chain into `a == b == True`.
+            grouped = f"({source})" if isinstance(expression.body, ast.Compare | ast.BoolOp |
+                                                  ast.IfExp | ast.Lambda | ast.NamedExpr) \
+                else source
+            lines.append(f"    assert {grouped} == {want}")
         except (ValueError, SyntaxError):
             lines.append(f"    assert repr({source}) == {want!r}")
-    return lines
-
-
-def _annotation_name(node: ast.expr | None) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
+    return lines, used - {name}
 
 
 def _has_side_effects(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -126,40 +147,13 @@ def _has_side_effects(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def _property_tests(name: str, function: ast.FunctionDef) -> list[str]:
-    args = function.args
-    if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+def _property_tests(name: str, function: ast.FunctionDef,
+                    aliases: dict[str, ast.expr] | None = None) -> list[str]:
+    if _has_side_effects(function):
         return []
-    types = [_annotation_name(a.annotation) for a in args.args]
-    returns = _annotation_name(function.returns)
-    if not args.args or None in types or returns not in STRATEGIES:
-        return []
-    if any(t not in STRATEGIES for t in types) or _has_side_effects(function):
-        return []
-    params = [a.arg for a in args.args]
-    typed = [t for t in types if t is not None]
-    given = ", ".join(f"{p}={STRATEGIES[t]}" for p, t in zip(params, typed, strict=True))
-    call = f"{name}({', '.join(params)})"
-    signature = ", ".join(params)
     raised = sorted({exc for node in ast.walk(function) if isinstance(node, ast.Raise)
                      if (exc := _raised_name(node)) is not None})
-    if raised:
-        # The errors the function raises on purpose are answers too: skip those inputs.
-        caught = raised[0] if len(raised) == 1 else f"({', '.join(raised)})"
-        first = (f"    try:\n        result = {call}\n    except {caught}:\n"
-                 "        assume(False)\n")
-        return [
-            f"@given({given})\ndef test_{name}_returns_{returns}({signature}):\n{first}"
-            f"    assert isinstance(result, {returns})\n",
-            f"@given({given})\ndef test_{name}_gives_the_same_answer_twice({signature}):\n"
-            f"{first}    assert {call} == result\n",
-        ]
-    return [
-        f"@given({given})\ndef test_{name}_returns_{returns}({signature}):\n"
-        f"    assert isinstance({call}, {returns})\n",
-        f"@given({given})\ndef test_{name}_gives_the_same_answer_twice({signature}):\n"
-        f"    assert {call} == {call}\n",
-    ]
+    return property_tests(name, function, aliases or {}, raised)
 
 
 def _raised_name(node: ast.Raise) -> str | None:
@@ -178,24 +172,42 @@ def _node_for(tree: ast.Module, public: PublicName) -> ast.AST | None:
     return None
 
 
+def _public_definitions(tree: ast.Module) -> set[str]:
+    """The public functions, classes and constants a test may import from the module."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return {name for name in names if not name.startswith("_")}
+
+
 def plan_module(repo: Path, module: SourceModule, missing: list[PublicName],
-                test_file: str) -> ModulePlan:
+                test_file: str, *, record: bool = False) -> ModulePlan:
+    """The tests the module's definitions allow; with ``record``, a function with no
+    other test is not listed as skipped when recorded_tests can call it."""
     tree = ast.parse((repo / module.path).read_bytes())
     plan = ModulePlan(module, test_file)
+    module_names = _public_definitions(tree)
+    aliases = type_aliases(tree)
     for public in missing:
         node = _node_for(tree, public)
         if node is None:
             continue
-        examples = _example_tests(public.name, node)
+        examples, used = _example_tests(public.name, node, module_names)
         if examples:
             body = "\n".join(examples)
             plan.tests.append(Generated(public.name,
                                         f"def test_{public.name}_examples():\n{body}\n",
-                                        "example"))
+                                        "example", imports=tuple(sorted(used))))
         if isinstance(node, ast.FunctionDef):
-            for source in _property_tests(public.name, node):
+            for source in _property_tests(public.name, node, aliases):
                 plan.tests.append(Generated(public.name, source, "property"))
-        if isinstance(node, ast.ClassDef) and not examples:
+        if isinstance(node, ast.ClassDef):
+            for kind, source in class_tests(public.name, node):
+                plan.tests.append(Generated(public.name, source, kind))
+        if isinstance(node, ast.ClassDef) and not examples and class_kind(node) is None:
             init = next((item for item in node.body if isinstance(item, ast.FunctionDef)
                          and item.name == "__init__"), None)
             required = 0 if init is None else (
@@ -204,9 +216,41 @@ def plan_module(repo: Path, module: SourceModule, missing: list[PublicName],
                 plan.tests.append(Generated(public.name, (
                     f"def test_{public.name}_can_be_built():\n"
                     f"    assert isinstance({public.name}(), {public.name})\n"), "construct"))
-        if not any(t.name == public.name for t in plan.tests):
+        if not any(t.name == public.name for t in plan.tests) and not (
+                record and probes_for(public.name, node, type_aliases(tree))):
             plan.skipped.append(public.name)
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)
+                 and not node.name.startswith("_") and not _has_side_effects(node)}
+    for name, source in invariant_tests(functions, {m.name for m in missing}):
+        plan.tests.append(Generated(name, source, "invariant",
+                                    imports=tuple(sorted(set(functions) & set(
+                                        re.findall(r"\b(\w+)\(", source))))))
     return plan
+
+
+def recorded_tests(repo: Path, module: SourceModule, missing: list[PublicName],
+                   sandboxed: bool) -> list[Generated]:
+    """Tests of the answers the module's typed functions (and enums) give today."""
+    tree = ast.parse((repo / module.path).read_bytes())
+    probes_by_name = {}
+    aliases = type_aliases(tree)
+    for public in missing:
+        node = _node_for(tree, public)
+        if node is not None and not (isinstance(node, ast.FunctionDef)
+                                     and _has_side_effects(node)):
+            probes = probes_for(public.name, node, aliases)
+            if probes:
+                probes_by_name[public.name] = probes
+    every = [probe for probes in probes_by_name.values() for probe in probes]
+    roots = [str(repo.resolve()), str((repo / "src").resolve())]
+    answers = iter(record(repo, module.module, every, roots, sandboxed))
+    tests = []
+    for name, probes in probes_by_name.items():
+        recorded = recorded_test(name, probes, [next(answers) for _ in probes])
+        if recorded is not None:
+            source, exceptions = recorded
+            tests.append(Generated(name, source, "recorded", imports=tuple(sorted(exceptions))))
+    return tests
 
 
 def validate(source: str, module: str) -> list[str]:
@@ -260,14 +304,19 @@ def render_file(plan: ModulePlan, existing: str) -> str:
     needs_pytest = bool(deterministic) or any(t.xfail_reason for t in plan.tests)
     if needs_pytest and "import pytest" not in existing:
         header.append("import pytest")
-    if any(t.kind == "property" for t in plan.tests) and "from hypothesis" not in existing:
+    if any("@given(" in t.source for t in deterministic) and "from hypothesis" not in existing:
         header.append("from hypothesis import assume, given\n"
                       "from hypothesis import strategies as st")
+    for module in ("dataclasses", "datetime"):
+        if any(f"{module}." in t.source for t in deterministic) and \
+                f"import {module}" not in existing:
+            header.insert(0, f"import {module}")
     if any(t.kind == "llm" for t in plan.tests):
         header += [line for line in plan.imports
                    if line not in existing and line not in header]
     if deterministic:
-        names = sorted({t.name for t in deterministic})
+        names = sorted({t.name for t in deterministic} |
+                       {name for t in deterministic for name in t.imports})
         header.append(f"from {plan.module.module} import {', '.join(names)}")
     parts = list(plan.support) + [_decorated(t) for t in plan.tests]
     body = "\n\n".join(part.rstrip() + "\n" for part in parts)
@@ -286,23 +335,88 @@ TEST_TIMEOUT_SECONDS = 10.0
 RUN_TIMEOUT_SECONDS = 300.0
 
 
-def run_tests(repo: Path, test_file: str, *, sandboxed: bool) -> tuple[bool, str]:
-    """Run one test file; isolated when ``sandboxed`` (see scaffold/sandbox.py)."""
+@dataclass
+class TestRun:
+    """One pytest run of a test file: its printed output and each test's result."""
+
+    passed: bool
+    output: str
+    results: dict[str, dict[str, str]] = field(default_factory=dict)  # by test name
+
+    def failed(self, name: str) -> dict[str, str] | None:
+        result = self.results.get(name)
+        return result if result and result["outcome"] in ("failed", "error") else None
+
+    def reason(self, name: str) -> str:
+        """The one line pytest gives for the failure: the assertion, the exception."""
+        result = self.failed(name) or {}
+        return " ".join((result.get("message") or "the generated test failed").split())[:200]
+
+    def explanation(self, name: str) -> str:
+        """The failure as pytest shows it: the assertion with the values it compared."""
+        result = self.failed(name) or {}
+        detail = result.get("detail") or ""
+        compared = [line for line in detail.splitlines() if line.startswith("E ")]
+        return "\n".join([self.reason(name), *compared[:12]]) if compared else \
+            self.reason(name)
+
+
+def _test_key(node_id: str) -> str:
+    """``tests/test_x.py::TestA::test_b[1]`` -> ``test_b``."""
+    return node_id.rsplit("::", 1)[-1].split("[", 1)[0]
+
+
+def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
+              select: list[str] | None = None, pythonpath: list[str] | None = None,
+              stop_early: bool = False) -> TestRun:
+    """Run one test file (or ``select``-ed test ids); isolated when ``sandboxed`` (see
+    scaffold/sandbox.py). The repo's own pytest set-up applies; microgate's options win
+    where they matter: per-test results from its report plugin, no colour, no cache,
+    no early stop, a time limit per test."""
+    import json
     import os
+    import tempfile
 
     from scaffold import sandbox
 
-    command = [sys.executable, "-m", "pytest", "-q", "-rfE", "--color=no",
-               "-p", "no:cacheprovider", "-p", "scaffold.testtimeout",
-               f"--microgate-test-timeout={TEST_TIMEOUT_SECONDS:g}", test_file]
-    # Wide, so that pytest's summary keeps each failure's reason on its FAILED line.
-    env = {**os.environ, "COLUMNS": "400", "PYTHONDONTWRITEBYTECODE": "1"}
-    result = sandbox.run(command, repo, timeout=RUN_TIMEOUT_SECONDS, env=env,
-                         sandboxed=sandboxed)
+    with tempfile.TemporaryDirectory(prefix="microgate-tests-") as scratch:
+        report_file = Path(scratch) / "results.json"
+        command = [sys.executable, "-m", "pytest", "-q", "--color=no",
+                   "-x" if stop_early else "--maxfail=100000",
+                   "-p", "no:cacheprovider", "-p", "scaffold.testtimeout",
+                   "-p", "scaffold.testreport", f"--microgate-report={report_file}",
+                   f"--microgate-test-timeout={TEST_TIMEOUT_SECONDS:g}",
+                   *(select or [test_file])]
+        env = {**os.environ, "COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1",
+               "NO_COLOR": "1", "PY_COLORS": "0"}
+        env.pop("FORCE_COLOR", None)
+        # A src layout imports from src/ without being installed (and a copy of the repo
+        # from itself, not from an installed version).
+        path = [*(pythonpath or []), str(repo / "src")]
+        env["PYTHONPATH"] = os.pathsep.join(
+            [*path, *filter(None, [os.environ.get("PYTHONPATH")])])
+        result = sandbox.run(command, repo, timeout=RUN_TIMEOUT_SECONDS, env=env,
+                             sandboxed=sandboxed, writable=Path(scratch))
+        results: dict[str, dict[str, str]] = {}
+        try:
+            raw = json.loads(report_file.read_text(encoding="utf-8")[:20_000_000])
+        except (OSError, ValueError):
+            raw = {}
+        if isinstance(raw, dict):
+            for node_id, entry in raw.items():
+                if isinstance(entry, dict):
+                    key = _test_key(str(node_id)) if "::" in str(node_id) else "<file>"
+                    previous = results.get(key)
+                    if previous is None or previous["outcome"] == "passed":
+                        results[key] = {k: str(v) for k, v in entry.items()}
+    output = ANSI_CODES.sub("", result.output)
     if result.timed_out:
-        return False, (result.output + f"\nstopped: the tests ran longer than "
-                       f"{RUN_TIMEOUT_SECONDS:g} s")
-    return result.returncode == 0, result.output
+        return TestRun(False, output + f"\nstopped: the tests ran longer than "
+                       f"{RUN_TIMEOUT_SECONDS:g} s", results)
+    return TestRun(result.returncode == 0, output, results)
+
+
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 # The LLM path ------------------------------------------------------------------------
@@ -383,11 +497,13 @@ class LLMGenerator:
         return cls(client, test_generator_prompt()) if client else None
 
     def ask(self, repo: Path, module: SourceModule, names: list[str],
-            feedback: str = "") -> tuple[list[str], list[str], list[Generated]]:
+            feedback: str = "", neighbours: str = ""
+            ) -> tuple[list[str], list[str], list[Generated]]:
         source = (repo / module.path).read_text(encoding="utf-8", errors="replace")
         request = self.prompt.request({"module": module.module, "path": module.path,
                                        "source": source, "names": names,
-                                       "feedback": feedback[-4000:]},
+                                       "feedback": feedback[-4000:],
+                                       "neighbours": neighbours[:MAX_NEIGHBOURS]},
                                       seed=self.client.settings.seed)
         request = replace(request, model=self.client.settings.model)
         answer = self.client.complete(request)
@@ -432,25 +548,37 @@ class GenerationReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (test id, output)
     unrun: list[tuple[str, str]] = field(default_factory=list)  # (test file, test name)
+    # (source module, the function or class tested, test id) of every test kept passing
+    kept: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     by_llm: int = 0
 
 
-def _failure_line(output: str, test_name: str) -> re.Match[str] | None:
-    """pytest's summary line for a failed test (-rfE), with its reason when shown."""
-    return re.search(rf"^(?:FAILED|ERROR) \S*::{re.escape(test_name)}\b(?: - (?P<why>.*))?$",
-                     output, re.MULTILINE)
+def _last_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "no output"
 
 
-def _failure_reason(output: str, test_name: str) -> str:
-    match = _failure_line(output, test_name)
-    why = match["why"] if match and match["why"] else "the generated test failed"
-    return why.strip()[:160]
+def _hypothesis_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("hypothesis") is not None
 
 
 def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicName],
-                        test_file: str, report: GenerationReport) -> ModulePlan:
-    plan = plan_module(repo, module, missing, test_file)
+                        test_file: str, report: GenerationReport,
+                        sandboxed: bool) -> ModulePlan:
+    plan = plan_module(repo, module, missing, test_file, record=True)
+    recorded = recorded_tests(repo, module, missing, sandboxed)
+    plan.tests += recorded
+    if not _hypothesis_installed():
+        # The tests run where microgate runs (the app's own environment, in its CI):
+        # without hypothesis there, property tests could only fail to import.
+        plan.tests = [t for t in plan.tests if "@given(" not in t.source]
+    have = {t.name for t in plan.tests if t.kind != "invariant"}
+    plan.skipped = [name for name in plan.skipped if name not in have]
+    plan.skipped += [m.name for m in missing if m.name not in have and m.name not in
+                     plan.skipped]
     report.skipped += [f"{module.path}: {name}" for name in plan.skipped]
     accepted = []
     for test in plan.tests:
@@ -464,20 +592,55 @@ def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicNa
     return plan
 
 
+def neighbouring_tests(repo: Path, test_files: list[str]) -> str:
+    """The module's existing tests: how its code is called, for the LLM to follow."""
+    from scaffold.safefiles import SkippedFile, read_text
+
+    texts = []
+    for name in test_files:
+        try:
+            texts.append(read_text(repo, name, max_bytes=200_000))
+        except (OSError, SkippedFile):
+            continue
+    return "\n\n".join(texts)[:MAX_NEIGHBOURS]
+
+
 def _llm_plan(repo: Path, module: SourceModule, missing: list[PublicName], test_file: str,
-              llm: LLMGenerator, report: GenerationReport, feedback: str = "") -> ModulePlan:
+              llm: LLMGenerator, report: GenerationReport, feedback: str = "",
+              neighbours: str = "") -> ModulePlan:
     """Raises RejectedAnswer (the answer is unusable) or LLMError (no answer)."""
     names = [m.name for m in missing]
-    imports, support, tests = llm.ask(repo, module, names, feedback)
+    imports, support, tests = llm.ask(repo, module, names, feedback, neighbours)
     if not tests:
         raise RejectedAnswer("has no test function")
     report.by_llm += 1
     return ModulePlan(module, test_file, tests, imports=imports, support=support)
 
 
+def changed_names(repo: Path, since: str) -> dict[str, set[str]]:
+    """The public functions and classes each source file adds or changes since ``since``."""
+    from scaffold.gitops import changed_lines
+
+    names: dict[str, set[str]] = {}
+    for path, ranges in changed_lines(repo, since).items():
+        try:
+            tree = ast.parse((repo / path).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            last = node.end_lineno or node.lineno
+            if any(start <= last and end >= first for start, end in ranges):
+                names.setdefault(path, set()).add(node.name)
+    return names
+
+
 def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | None = None,
              on_failure: FailureChooser = drop_failing,
-             run_unsandboxed: bool = False) -> GenerationReport:
+             run_unsandboxed: bool = False,
+             only: dict[str, set[str]] | None = None) -> GenerationReport:
     """Write tests for every untested public name in ``paths`` (default: all sources).
 
     With ``llm``, the endpoint writes them; when it is down, or its answer is rejected,
@@ -493,6 +656,9 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
 
     report = GenerationReport()
     runner = _Runner(sandbox.available(), run_unsandboxed)
+    if not _hypothesis_installed():
+        report.notes.append("hypothesis is not installed here, so no property tests were "
+                            "written (add hypothesis to requirements-dev.in for them)")
     if llm is not None and not runner.sandboxed:
         report.notes.append(
             "no sandbox (bubblewrap) works here, so the LLM's tests are written for review "
@@ -500,18 +666,24 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
             "no sandbox (bubblewrap) works here: the LLM's tests ran unisolated, as asked")
 
     coverage = analyse(repo)
-    if paths and not any(m.path in paths for m in coverage.sources):
+    if paths and only is None and not any(m.path in paths for m in coverage.sources):
         raise MicrogateError(f"no source module among {', '.join(paths)}")
     for module, missing in coverage.untested():
         if paths and module.path not in paths:
             continue
+        if only is not None:  # the names a change adds or touches, nothing else
+            missing = [m for m in missing if m.name in only.get(module.path, set())]
+            if not missing:
+                continue
         importing = coverage.tests_importing(module.module)
         test_file = importing[0].path if importing else suggested_test_file(coverage.layout,
                                                                             module)
         plan: ModulePlan | None = None
         if llm is not None:
             try:
-                plan = _llm_plan(repo, module, missing, test_file, llm, report)
+                plan = _llm_plan(repo, module, missing, test_file, llm, report,
+                                 neighbours=neighbouring_tests(
+                                     repo, [t.path for t in importing]))
             except LLMError as exc:
                 report.notes.append(f"{exc.message}; the deterministic generator wrote the "
                                     "tests instead")
@@ -519,9 +691,13 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
             except RejectedAnswer as exc:
                 report.rejected.append((module.path, f"the LLM's answer {exc}"))
         if plan is None:
-            plan = _deterministic_plan(repo, module, missing, test_file, report)
+            plan = _deterministic_plan(repo, module, missing, test_file, report,
+                                       runner.sandboxed)
         _write_and_run(repo, plan, llm if plan.tests and plan.tests[0].kind == "llm" else None,
                        missing, on_failure, report, runner)
+    # A name whose only tests were speculative (an invariant) is untested only if none held.
+    tested = {f"{module}: {name}" for module, name, _ in report.kept}
+    report.skipped = [name for name in report.skipped if name not in tested]
     if llm is not None and not llm.sast_checked:
         report.notes.append("semgrep is not installed here, so the LLM's code was checked by "
                             "microgate's AST rules only (pip install 'microgate[sast]')")
@@ -529,6 +705,7 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
 
 
 MAX_REGENERATIONS = 2
+MAX_NEIGHBOURS = 4000
 
 
 @dataclass(frozen=True)
@@ -541,7 +718,7 @@ class _Runner:
         by_llm = any(test.kind == "llm" for test in plan.tests)
         return self.sandboxed or not by_llm or self.run_unsandboxed
 
-    def run(self, repo: Path, test_file: str) -> tuple[bool, str]:
+    def run(self, repo: Path, test_file: str) -> TestRun:
         return run_tests(repo, test_file, sandboxed=self.sandboxed)
 
 
@@ -571,36 +748,44 @@ def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
     while pending:
         plan.tests = settled + pending
         target.write_text(render_file(plan, before or ""), encoding="utf-8")
-        passed, output = runner.run(repo, test_file)
-        if passed:
+        run = runner.run(repo, test_file)
+        if run.passed:
             settled += pending
             break
         names = {_test_name(t) for t in pending}
-        failing = {name for name in names if _failure_line(output, name)}
+        failing = {name for name in names if run.failed(name)}
         if not failing:  # the file itself is broken (an import error, say): nothing is kept
-            report.failed += [(f"{test_file}::{n}", output[-3000:]) for n in sorted(names)]
+            why = run.results.get("<file>", {}).get("message") or _last_line(run.output)
+            report.failed += [(f"{test_file}::{n}", f"the test file failed to load: {why}")
+                              for n in sorted(names)]
             pending = []
             break
         settled += [t for t in pending if _test_name(t) not in failing]
         regenerate = False
+        feedback = []
         for test in [t for t in pending if _test_name(t) in failing]:
-            test_id = f"{test_file}::{_test_name(test)}"
+            if test.kind == "invariant":
+                continue  # a property this code does not have: nothing to report
+            name = _test_name(test)
+            test_id = f"{test_file}::{name}"
+            explanation = run.explanation(name)
+            feedback.append(f"{test_id} failed:\n{run.results[name].get('detail', '')}")
             can_regenerate = llm is not None and regenerations < MAX_REGENERATIONS
-            choice = on_failure(test_id, output[-3000:], can_regenerate)
+            choice = on_failure(test_id, explanation, can_regenerate)
             if choice == "xfail":
-                reason = f"generated test failed: {_failure_reason(output, _test_name(test))}"
+                reason = f"generated test failed: {run.reason(name)}"
                 settled.append(replace(test, xfail_reason=reason))
                 report.xfailed.append((test_id, reason))
             elif choice == "regenerate" and can_regenerate:
                 regenerate = True
             else:
-                report.failed.append((test_id, output[-3000:]))
+                report.failed.append((test_id, explanation))
         pending = []
         if regenerate and llm is not None:
             regenerations += 1
             try:
                 again = _llm_plan(repo, plan.module, missing, test_file, llm, report,
-                                  feedback=output[-3000:])
+                                  feedback="\n\n".join(feedback)[-4000:])
             except (LLMError, RejectedAnswer) as exc:
                 why = exc.message if isinstance(exc, LLMError) else f"the LLM's answer {exc}"
                 report.rejected.append((plan.module.path, why))
@@ -612,12 +797,17 @@ def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
     plan.tests = settled
     if settled:
         target.write_text(render_file(plan, before or ""), encoding="utf-8")
-        passed, output = runner.run(repo, test_file)
-        if passed:
+        run = runner.run(repo, test_file)
+        if run.passed:
             report.written += [(test_file, _test_name(t)) for t in settled
                                if t.xfail_reason is None]
+            report.kept += [(plan.module.path, t.name, f"{test_file}::{_test_name(t)}")
+                            for t in settled if t.xfail_reason is None]
             return
-        report.failed += [(f"{test_file}::{_test_name(t)}", output[-3000:]) for t in settled]
+        report.failed += [(f"{test_file}::{_test_name(t)}",
+                           run.explanation(_test_name(t)) if run.failed(_test_name(t))
+                           else f"the file failed with it: {_last_line(run.output)}")
+                          for t in settled]
         report.xfailed = [x for x in report.xfailed if not x[0].startswith(f"{test_file}::")]
     if before is None:
         target.unlink()

@@ -20,6 +20,19 @@ def pytest_addoption(parser: Any) -> None:
                      help="seconds one generated test may run (microgate)")
 
 
+def pytest_configure(config: Any) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("hypothesis") is None:
+        return
+    from hypothesis import settings
+
+    # The sandbox's file system is read-only: hypothesis keeps its examples in memory
+    # (else it warns, and a repo that turns warnings into errors fails every property).
+    settings.register_profile("microgate", settings(settings.default, database=None))
+    settings.load_profile("microgate")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: Any) -> Iterator[None]:
     seconds = float(item.config.getoption(OPTION))

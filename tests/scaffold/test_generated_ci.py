@@ -37,7 +37,8 @@ def test_ci_validates_against_its_schema(make_app: Any, runtime: str, ci: str) -
 def test_github_workflow_has_every_stage(make_app: Any, runtime: str) -> None:
     repo = make_app(runtime=runtime, git=False)
     jobs = workflow(repo)["jobs"]
-    assert list(jobs) == ["preflight", "test", "build", "risk", "preview", "canary"]
+    assert list(jobs) == ["preflight", "test", "generated-tests", "build", "risk", "preview",
+                          "canary"]
     text = (repo / ".github/workflows/ci.yml").read_text()
     assert "pre-commit run --all-files" in text
     assert "--cov-fail-under=80" in text  # quality.coverage_floor in microapp.yaml
@@ -84,3 +85,58 @@ def test_every_shipped_script_passes_shellcheck(make_app: Any, runtime: str) -> 
     assert [s.name for s in scripts] == ["deploy.sh", "healthcheck.sh"]
     result = run([shellcheck, "--severity=style", *map(str, scripts)])
     assert result.returncode == 0, result.output
+
+
+NEW_FUNCTIONS = '''
+
+def vat(amount: float) -> float:
+    """The VAT on an amount.
+
+    >>> vat(100.0)
+    20.0
+    """
+    return round(amount * 0.2, 2)
+'''
+WRONG_EXAMPLE = '''
+
+def net(amount: float) -> float:
+    """The amount without VAT (its example is wrong: CI must say so).
+
+    >>> net(120.0)
+    99.0
+    """
+    return round(amount / 1.2, 2)
+'''
+
+
+def test_a_pull_requests_new_functions_get_tests_and_a_failing_one_fails_ci(
+        make_app: Any) -> None:
+    """The generated-tests job's own command, on a branch that adds functions."""
+    from testing.util import microgate
+
+    repo = make_app()
+    step = next(s for s in workflow(repo)["jobs"]["generated-tests"]["steps"]
+                if "microgate tests generate" in s.get("run", ""))
+    command = next(line for line in step["run"].splitlines()
+                   if "microgate tests generate" in line).split()[1:]
+    command = [part.replace('"origin/$BASE_REF"', "main") for part in command]
+    assert command[:3] == ["tests", "generate", "--changed-since"]
+    git = ["git", "-C", str(repo)]
+    run([*git, "branch", "-M", "main"])
+    run([*git, "checkout", "-q", "-b", "feature"])
+    core = repo / "app" / "core.py"
+    core.write_text(core.read_text() + NEW_FUNCTIONS)
+    run([*git, "commit", "-qam", "vat"])
+    passing = microgate(*command, "--repo", str(repo), timeout=600)
+    assert passing.returncode == 0, passing.output
+    assert "wrote tests/test_core.py::test_vat_examples" in passing.stdout
+    # Only what the branch changed: the app's existing functions are not touched.
+    assert "build_greeting" not in passing.stdout
+    run([*git, "checkout", "-q", "--", "."])
+    core.write_text(core.read_text() + WRONG_EXAMPLE)
+    run([*git, "commit", "-qam", "net"])
+    failing = microgate(*command, "--repo", str(repo), timeout=600)
+    assert failing.returncode == 1
+    assert "dropped tests/test_core.py::test_net_examples: it failed: assert 100.0 == 99.0" \
+        in failing.stdout, failing.output
+

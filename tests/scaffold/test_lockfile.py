@@ -70,7 +70,7 @@ def test_the_lockfile_is_made_from_releases_past_the_tiers_cooldown(
     from scaffold.lockfile import cooldown_cutoff
 
     (tmp_path / "microapp.yaml").write_text(f"name: app\ntier: {tier}\n")
-    now = dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.UTC)
     # pip-compile gets --uploaded-prior-to this: the pins check then finds no release
     # younger than the tier waits for, whatever the index published this week.
     assert cooldown_cutoff(tmp_path, now) == f"{cutoff}T00:00:00Z"
