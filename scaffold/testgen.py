@@ -381,7 +381,9 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
 
     with tempfile.TemporaryDirectory(prefix="microgate-tests-") as scratch:
         report_file = Path(scratch) / "results.json"
-        command = [sys.executable, "-m", "pytest", "-q", "--color=no",
+        # --capture=no: output capturing keeps the time limit from stopping a looping
+        # hypothesis test a second time (the results come from the plugin anyway).
+        command = [sys.executable, "-m", "pytest", "-q", "--color=no", "--capture=no",
                    "-x" if stop_early else "--maxfail=100000",
                    "-p", "no:cacheprovider", "-p", "scaffold.testtimeout",
                    "-p", "scaffold.testreport", f"--microgate-report={report_file}",
@@ -390,6 +392,9 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
         env = {**os.environ, "COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1",
                "NO_COLOR": "1", "PY_COLORS": "0"}
         env.pop("FORCE_COLOR", None)
+        # The sandbox's file system is read-only but for this folder: hypothesis keeps its
+        # examples here (else it warns, and a repo that turns warnings into errors fails).
+        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(scratch) / "hypothesis")
         # A src layout imports from src/ without being installed (and a copy of the repo
         # from itself, not from an installed version).
         path = [*(pythonpath or []), str(repo / "src")]
@@ -705,6 +710,7 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
 
 
 MAX_REGENERATIONS = 2
+MAX_VERIFICATIONS = 4
 MAX_NEIGHBOURS = 4000
 
 
@@ -794,8 +800,13 @@ def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
                 pending = [t for t in again.tests if _test_name(t) not in kept]
                 plan.imports = list(dict.fromkeys(plan.imports + again.imports))
                 plan.support = list(dict.fromkeys(plan.support + again.support))
-    plan.tests = settled
-    if settled:
+    # The kept tests, run together once more; a test that failed only now (one that
+    # never ran before, because an earlier one ended the run) is dropped and the rest
+    # run again.
+    for _ in range(MAX_VERIFICATIONS):
+        plan.tests = settled
+        if not settled:
+            break
         target.write_text(render_file(plan, before or ""), encoding="utf-8")
         run = runner.run(repo, test_file)
         if run.passed:
@@ -804,11 +815,16 @@ def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
             report.kept += [(plan.module.path, t.name, f"{test_file}::{_test_name(t)}")
                             for t in settled if t.xfail_reason is None]
             return
-        report.failed += [(f"{test_file}::{_test_name(t)}",
-                           run.explanation(_test_name(t)) if run.failed(_test_name(t))
-                           else f"the file failed with it: {_last_line(run.output)}")
-                          for t in settled]
-        report.xfailed = [x for x in report.xfailed if not x[0].startswith(f"{test_file}::")]
+        failed_now = [t for t in settled if run.failed(_test_name(t))]
+        report.failed += [(f"{test_file}::{_test_name(t)}", run.explanation(_test_name(t)))
+                          for t in failed_now if t.kind != "invariant"]
+        if not failed_now:
+            report.failed += [(f"{test_file}::{_test_name(t)}",
+                               f"the file failed with it: {_last_line(run.output)}")
+                              for t in settled]
+            break
+        settled = [t for t in settled if t not in failed_now]
+    report.xfailed = [x for x in report.xfailed if not x[0].startswith(f"{test_file}::")]
     if before is None:
         target.unlink()
     else:

@@ -56,9 +56,27 @@ def pytest_collectreport(report: Any) -> None:
             "outcome": "error", "message": message, "detail": detail}
 
 
-def pytest_sessionfinish(session: Any) -> None:
-    target = session.config.getoption(OPTION)
+_TARGET: list[str] = []
+
+
+def pytest_configure(config: Any) -> None:
+    target = config.getoption(OPTION, None)
     # Under pytest-xdist the workers' reports reach the controller, which writes the file.
-    if target and not hasattr(session.config, "workerinput"):
-        with open(target, "w", encoding="utf-8") as handle:
+    if target and not hasattr(config, "workerinput"):
+        _TARGET[:] = [target]
+
+
+def _write() -> None:
+    if _TARGET:
+        with open(_TARGET[0], "w", encoding="utf-8") as handle:
             json.dump(RESULTS, handle)
+
+
+def record_abort(node_id: str, message: str) -> None:
+    """A test that has to end the whole run (it ignored being stopped): what is known."""
+    RESULTS[node_id] = {"outcome": "failed", "message": message, "detail": message}
+    _write()
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    _write()

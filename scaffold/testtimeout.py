@@ -1,7 +1,8 @@
 """A pytest plugin microgate loads when it runs generated tests: one time limit per test.
 
 A generated ``while True:`` stops with a failure naming the limit, so that only that test
-is dropped; the caller's overall timeout is the backstop for a test that swallows it.
+is dropped. A test that swallows the stop and runs on ends the run a second later, its
+failure recorded (scaffold/testreport.py); the tests after it run again without it.
 """
 
 from __future__ import annotations
@@ -20,28 +21,30 @@ def pytest_addoption(parser: Any) -> None:
                      help="seconds one generated test may run (microgate)")
 
 
-def pytest_configure(config: Any) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("hypothesis") is None:
-        return
-    from hypothesis import settings
-
-    # The sandbox's file system is read-only: hypothesis keeps its examples in memory
-    # (else it warns, and a repo that turns warnings into errors fails every property).
-    settings.register_profile("microgate", settings(settings.default, database=None))
-    settings.load_profile("microgate")
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: Any) -> Iterator[None]:
     seconds = float(item.config.getoption(OPTION))
 
+    stops: list[int] = []
+
     def stop(signum: int, frame: Any) -> None:
-        pytest.fail(f"took longer than {seconds:g} s: stopped", pytrace=False)
+        message = f"took longer than {seconds:g} s: stopped"
+        if stops:
+            # Stopped once and still running (hypothesis replays a failing example, a
+            # bare except swallowed it): end the run, keeping what is known.
+            import os
+
+            from scaffold import testreport
+
+            testreport.record_abort(item.nodeid, message)
+            os._exit(1)
+        stops.append(signum)
+        pytest.fail(message, pytrace=False)
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Past the limit it fires again a second later: a test that caught the first stop
+    # (hypothesis replaying the example, say) ends the run then.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:

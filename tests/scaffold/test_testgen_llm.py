@@ -67,6 +67,11 @@ def test_a_good_answer_is_validated_run_and_written(app: Path) -> None:
     assert body["temperature"] == 0 and body["seed"] == 1234 and body["model"] == "test-model"
     assert "def shout(text):" in body["messages"][-1]["content"]
     assert "Write tests for: shout." in body["messages"][-1]["content"]
+    # The module's existing tests go along, as examples of how its code is called, and
+    # the instructions ask for tests that would catch a named, plausible bug.
+    assert "The module's existing tests" in body["messages"][-1]["content"]
+    assert 'assert build_greeting("Ana") == "Hello, Ana!"' in body["messages"][-1]["content"]
+    assert "would fail on a plausible bug" in body["messages"][0]["content"]
     assert request["headers"]["Authorization"] == f"Bearer {KEY}"
     assert KEY not in result.output and KEY not in repo_text(app)
     assert run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -151,6 +156,9 @@ def test_regenerate_sends_the_failure_back_and_keeps_the_passing_answer(app: Pat
     assert len(server.requests) == 2
     feedback = server.requests[1]["body"]["messages"][-1]["content"]
     assert "Your previous tests failed when run" in feedback and "AssertionError" in feedback
+    # pytest's own explanation of the failure, per test: the assertion and its values.
+    assert "test_shout_uppercases_and_adds_an_exclamation_mark failed" in feedback
+    assert "assert 'HI!' == 'hi'" in feedback
     assert 'assert shout("hi") == "HI!"' in (app / "tests" / "test_core.py").read_text()
 
 
