@@ -95,47 +95,91 @@ def _exception_name(want: str) -> str | None:
     return name if name.isidentifier() else None
 
 
+def _bound_and_free(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """The names a piece of code binds (assignments, imports, definitions, loop and
+    lambda variables) and those it reads without binding them."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    read = {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return bound, read - bound
+
+
 def _example_tests(name: str, node: ast.AST, module_names: set[str] | None = None
                    ) -> tuple[list[str], set[str]]:
-    """The assertions the docstring's examples make, and the module's names they use.
+    """The docstring's examples as a test body, and the module's names they use.
 
-    An example that needs a name neither the module nor Python defines (a variable an
-    earlier example set) is left out: on its own it would fail for the wrong reason."""
+    An interactive session becomes code in order: a statement (``x = [1, 2]``, an
+    import) runs as it is, a value shown after an expression becomes an assertion, an
+    error shown becomes ``pytest.raises``. An example that prints, or that needs a name
+    neither the module, Python nor an earlier example defines, is left out."""
     import builtins
 
-    known = (module_names or set()) | {name}
-    lines, used = [], set()
+    module = (module_names or set()) | {name}
+    known = set(module)
+    lines: list[str] = []
+    used: set[str] = set()
+    asserts = False
     for example in _docstring_examples(node):
-        source = example.source.strip()
-        if "\n" in source or name not in source:
+        if example.options.get(doctest.SKIP):
             continue
         try:
-            expression = ast.parse(source, mode="eval")
+            tree = ast.parse(example.source)
         except SyntaxError:
-            continue  # a statement (an assignment, an assert): not a value to compare
-        names = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
-        if any(n not in known and not hasattr(builtins, n) for n in names):
             continue
+        bound, free = _bound_and_free(tree)
+        if any(n not in known and not hasattr(builtins, n) for n in free):
+            continue
+        used |= free & module
+        want = example.want.strip()
+        is_expression = len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
         if example.exc_msg is not None:
             exception = _exception_name(example.exc_msg)
-            if exception and (hasattr(builtins, exception) or exception in known):
+            if is_expression and exception and (hasattr(builtins, exception)
+                                                or exception in known):
+                source = ast.unparse(tree.body[0])
                 lines.append(f"    with pytest.raises({exception}):\n        {source}")
-                used |= ({exception} & known) | (names & known)
+                used |= {exception} & module
+                asserts = asserts or name in {n.id for n in ast.walk(tree)
+                                              if isinstance(n, ast.Name)}
             continue
-        want = example.want.strip()
+        if not is_expression:
+            if want:
+                continue  # it prints: nothing here to compare with
+            lines += [f"    {line}" for line in ast.unparse(tree).splitlines()]
+            known |= bound
+            continue
         if not want:
+            lines.append(f"    {ast.unparse(tree)}")
             continue
-        used |= names & known
+        expression = tree.body[0].value  # type: ignore[attr-defined]
+        source = ast.unparse(expression)  # without its comments (doctest directives)
+        calls_name = name in {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
         try:
-            ast.literal_eval(want)
+            # One line, whatever the layout the docstring gave it.
+            value = repr(ast.literal_eval(want))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            if "\n" in want:
+                continue  # printed over several lines: not a repr to compare with
+            lines.append(f"    assert repr({source}) == {want!r}")
+        else:
             # `a == b` compared to True must not chain into `a == b == True`.
-            grouped = f"({source})" if isinstance(expression.body, ast.Compare | ast.BoolOp |
+            grouped = f"({source})" if isinstance(expression, ast.Compare | ast.BoolOp |
                                                   ast.IfExp | ast.Lambda | ast.NamedExpr) \
                 else source
-            lines.append(f"    assert {grouped} == {want}")
-        except (ValueError, SyntaxError):
-            lines.append(f"    assert repr({source}) == {want!r}")
-    return lines, used - {name}
+            lines.append(f"    assert {grouped} == {value}")
+        asserts = asserts or calls_name
+    return (lines if asserts else []), used - {name}
 
 
 def _has_side_effects(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -180,6 +224,10 @@ def _public_definitions(tree: ast.Module) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.Assign):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            # What the module imports can be imported from it (an example may use it).
+            names |= {alias.asname or alias.name for alias in node.names
+                      if alias.name != "*"}
     return {name for name in names if not name.startswith("_")}
 
 

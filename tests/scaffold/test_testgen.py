@@ -63,7 +63,7 @@ def test_three_untested_functions_get_passing_tests(app: Path) -> None:
     tests = (app / "tests" / "test_core.py").read_text()
     assert "assert add_tax(100.0, 0.2) == 120.0" in tests
     assert "with pytest.raises(ValueError):" in tests
-    assert 'assert is_weekend("Saturday") == True' in tests
+    assert "assert is_weekend('Saturday') == True" in tests
     assert run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=app
                ).returncode == 0
     after = run([sys.executable, "-m", "hooks.testpresence", "--all-files"], cwd=app,
