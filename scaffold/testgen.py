@@ -36,6 +36,7 @@ from scaffold.testshapes import (
     class_kind,
     class_tests,
     invariant_tests,
+    neighbour_samples,
     probes_for,
     property_tests,
     record,
@@ -277,16 +278,18 @@ def plan_module(repo: Path, module: SourceModule, missing: list[PublicName],
 
 
 def recorded_tests(repo: Path, module: SourceModule, missing: list[PublicName],
-                   sandboxed: bool) -> list[Generated]:
-    """Tests of the answers the module's typed functions (and enums) give today."""
+                   sandboxed: bool, neighbours: str = "") -> list[Generated]:
+    """Tests of the answers the module's typed functions (and enums) give today, called
+    also with the values the module's existing tests (``neighbours``) use."""
     tree = ast.parse((repo / module.path).read_bytes())
     probes_by_name = {}
     aliases = type_aliases(tree)
+    seen = neighbour_samples([neighbours]) if neighbours else {}
     for public in missing:
         node = _node_for(tree, public)
         if node is not None and not (isinstance(node, ast.FunctionDef)
                                      and _has_side_effects(node)):
-            probes = probes_for(public.name, node, aliases)
+            probes = probes_for(public.name, node, aliases, seen)
             if probes:
                 probes_by_name[public.name] = probes
     every = [probe for probes in probes_by_name.values() for probe in probes]
@@ -620,9 +623,9 @@ def _hypothesis_installed() -> bool:
 
 def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicName],
                         test_file: str, report: GenerationReport,
-                        sandboxed: bool) -> ModulePlan:
+                        sandboxed: bool, neighbours: str = "") -> ModulePlan:
     plan = plan_module(repo, module, missing, test_file, record=True)
-    recorded = recorded_tests(repo, module, missing, sandboxed)
+    recorded = recorded_tests(repo, module, missing, sandboxed, neighbours)
     plan.tests += recorded
     if not _hypothesis_installed():
         # The tests run where microgate runs (the app's own environment, in its CI):
@@ -745,7 +748,8 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
                 report.rejected.append((module.path, f"the LLM's answer {exc}"))
         if plan is None:
             plan = _deterministic_plan(repo, module, missing, test_file, report,
-                                       runner.sandboxed)
+                                       runner.sandboxed, neighbouring_tests(
+                                           repo, [t.path for t in importing]))
         _write_and_run(repo, plan, llm if plan.tests and plan.tests[0].kind == "llm" else None,
                        missing, on_failure, report, runner)
     # A name whose only tests were speculative (an invariant) is untested only if none held.

@@ -21,6 +21,7 @@ import builtins
 import datetime
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ SAMPLES: dict[str, list[Any]] = {
     "float": [12.5, 0.0, 1.5, -2.25, 0.001, 1234.5678, 1e6, 123456789.123],
     "str": ["Hello, World", "", "a", "  spaced  ", "MiXeD Case 42", "ünïcödé", "a-b_c.d"],
     "bool": [True, False],
+    "list[int]": [[3, 1, 2], [], [5, 5, 1], [-2, 0, 7, 7]],
+    "list[str]": [["b", "a", "c"], [], ["x", "x"], ["Hello", "world"]],
     "bytes": [b"", b"abc", b"\x00\xff"],
     "None": [None],
     # Durations only: a recorded answer about a date would change as the calendar does.
@@ -156,6 +159,11 @@ def type_names(annotation: ast.expr | None, aliases: dict[str, ast.expr] | None 
     if isinstance(annotation, ast.Subscript):
         outer = annotation.value
         outer_name = outer.attr if isinstance(outer, ast.Attribute) else getattr(outer, "id", "")
+        if outer_name in ("list", "List", "Sequence", "Iterable"):
+            inner = type_names(annotation.slice, aliases, depth + 1)
+            if inner in (["int"], ["str"]):
+                return [f"list[{inner[0]}]"]
+            return None
         if outer_name == "Optional":
             inner = type_names(annotation.slice, aliases, depth + 1)
             return inner + ["None"] if inner is not None else None
@@ -263,7 +271,31 @@ def boundaries(function: ast.FunctionDef) -> list[int | float]:
     return list(dict.fromkeys(found))[:12]
 
 
-def calls_for(params: list[Parameter], edges: list[int | float] | None = None
+def neighbour_samples(test_sources: list[str]) -> dict[str, list[Any]]:
+    """Literal arguments the module's existing tests call its functions with, by type:
+    how this code is really called."""
+    found: dict[str, list[Any]] = {}
+    for source in test_sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            for argument in [*node.args, *(k.value for k in node.keywords)]:
+                try:
+                    value = ast.literal_eval(argument)
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    continue
+                kind = type(value).__name__
+                if kind in ("int", "float", "str", "bytes") and value not in found.get(kind, []):
+                    found.setdefault(kind, []).append(value)
+    return {kind: values[:6] for kind, values in found.items()}
+
+
+def calls_for(params: list[Parameter], edges: list[int | float] | None = None,
+              seen: dict[str, list[Any]] | None = None
               ) -> list[tuple[list[Any], dict[str, Any]]]:
     """A few calls: each required parameter through its samples (and the function's own
     boundary numbers) with the others at an ordinary value, then each optional one set
@@ -274,13 +306,19 @@ def calls_for(params: list[Parameter], edges: list[int | float] | None = None
         return []
 
     def pool(param: Parameter) -> list[Any]:
-        values = [v for t in param.types for v in SAMPLES.get(t, [])]
+        values = [v for t in param.types for v in SAMPLES.get(t, [])[:1]]
+        values += [v for t in param.types for v in (seen or {}).get(t, [])]
+        values += [v for t in param.types for v in SAMPLES.get(t, [])[1:]]
         for edge in edges or []:
             if "float" in param.types:
                 values.append(float(edge))
             elif "int" in param.types and isinstance(edge, int):
                 values.append(edge)
-        return list(dict.fromkeys(values))
+        unique: list[Any] = []
+        for value in values:
+            if not any(value == kept and type(value) is type(kept) for kept in unique):
+                unique.append(value)
+        return unique
 
     pools = {p.name: pool(p) for p in params}
     if any(not pools[p.name] for p in params if p.required):
@@ -443,8 +481,8 @@ def recorded_test(name: str, probes: list[Probe], answers: list[list[Any] | None
             raised)
 
 
-def probes_for(name: str, node: ast.AST, aliases: dict[str, ast.expr] | None = None
-               ) -> list[Probe]:
+def probes_for(name: str, node: ast.AST, aliases: dict[str, ast.expr] | None = None,
+               seen: dict[str, list[Any]] | None = None) -> list[Probe]:
     if isinstance(node, ast.ClassDef):
         return [Probe("enum", name)] if class_kind(node) == "enum" else []
     if not isinstance(node, ast.FunctionDef):
@@ -456,7 +494,7 @@ def probes_for(name: str, node: ast.AST, aliases: dict[str, ast.expr] | None = N
     if params is None:
         return []
     return [Probe("call", name, tuple(args), tuple(sorted(kwargs.items())))
-            for args, kwargs in calls_for(params, boundaries(node))]
+            for args, kwargs in calls_for(params, boundaries(node), seen)]
 
 
 # Properties and invariants ------------------------------------------------------------
@@ -472,9 +510,12 @@ STRATEGY_FOR = {
                  "max_value=datetime.timedelta(days=3650))",
     "date": "st.dates()",
     "datetime": "st.datetimes()",
+    "list[int]": "st.lists(st.integers(min_value=-1000, max_value=1000), max_size=20)",
+    "list[str]": "st.lists(st.text(max_size=10), max_size=20)",
 }
 PYTHON_TYPE = {"int": "int", "float": "float", "str": "str", "bool": "bool",
-               "bytes": "bytes", "timedelta": "datetime.timedelta", "date": "datetime.date",
+               "bytes": "bytes", "list[int]": "list", "list[str]": "list",
+               "timedelta": "datetime.timedelta", "date": "datetime.date",
                "datetime": "datetime.datetime"}
 
 
@@ -515,7 +556,7 @@ def property_tests(name: str, function: ast.FunctionDef, aliases: dict[str, ast.
     accepts_none = "None" in returns
     is_kind = (f"result is None or isinstance(result, {kinds})" if accepts_none
                else f"isinstance(result, {kinds})")
-    label = "_or_".join(t.lower() for t in returns)
+    label = re.sub(r"\W+", "_", "_or_".join(t.lower() for t in returns)).strip("_")
     if raised:
         # The errors the function raises on purpose are answers too: skip those inputs.
         caught = raised[0] if len(raised) == 1 else f"({', '.join(raised)})"
@@ -546,7 +587,8 @@ def _single_typed(function: ast.FunctionDef) -> str | None:
 
 def invariant_tests(functions: dict[str, ast.FunctionDef], missing: set[str]
                     ) -> list[tuple[str, str]]:
-    """(function name, source) of the idempotence and round-trip tests to try."""
+    """(function name, source) of the idempotence, ordering and round-trip tests to
+    try."""
     tests = []
     for name in sorted(missing & set(functions)):
         kind = _single_typed(functions[name])
@@ -556,6 +598,17 @@ def invariant_tests(functions: dict[str, ast.FunctionDef], missing: set[str]
                 f"def test_{name}_is_idempotent(value):\n"
                 f"    once = {name}(value)\n"
                 f"    assert {name}(once) == once\n")))
+        if kind in ("list[int]", "list[str]"):
+            # Ordering: a function that sorts, or reorders without losing anything.
+            tests.append((name, (
+                f"@given(value={STRATEGY_FOR[kind]})\n"
+                f"def test_{name}_answers_in_order(value):\n"
+                f"    result = {name}(value)\n"
+                f"    assert result == sorted(result)\n")))
+            tests.append((name, (
+                f"@given(value={STRATEGY_FOR[kind]})\n"
+                f"def test_{name}_keeps_every_item(value):\n"
+                f"    assert sorted({name}(value)) == sorted(value)\n")))
     for forward, backward in _round_trip_pairs(set(functions)):
         if forward not in missing and backward not in missing:
             continue

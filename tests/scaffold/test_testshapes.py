@@ -176,3 +176,26 @@ def test_every_generated_test_parses_and_passes_validation(tmp_path: Path) -> No
     generate(repo)
     tests = (repo / "tests" / "test_prices.py").read_text()
     assert validate(tests, "shop.prices") == []
+
+
+def test_values_the_modules_own_tests_use_are_tried_too(tmp_path: Path) -> None:
+    repo = make_library(tmp_path / "lib", "")
+    (repo / "tests" / "test_old.py").write_text(
+        "from shop.prices import double\n\n\ndef test_double():\n"
+        "    assert double(21) == 42\n")
+    generate(repo)
+    assert "assert halve(21) == 10" in (repo / "tests" / "test_old.py").read_text()
+
+
+def test_a_function_that_orders_gets_ordering_invariants(tmp_path: Path) -> None:
+    repo = make_library(tmp_path / "lib", "")
+    (repo / "shop" / "order.py").write_text(
+        "def arrange(items: list[int]) -> list[int]:\n    return sorted(items)\n\n\n"
+        "def newest_first(items: list[int]) -> list[int]:\n"
+        "    return sorted(items, reverse=True)\n")
+    out = generate(repo, "shop/order.py")
+    assert "wrote tests/test_order.py::test_arrange_answers_in_order" in out, out
+    assert "wrote tests/test_order.py::test_arrange_keeps_every_item" in out
+    assert "wrote tests/test_order.py::test_newest_first_keeps_every_item" in out
+    # newest_first does not answer in ascending order: that test is dropped, silently.
+    assert "test_newest_first_answers_in_order" not in out
