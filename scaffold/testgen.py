@@ -615,10 +615,17 @@ def _last_line(output: str) -> str:
     return lines[-1][:200] if lines else "no output"
 
 
-def _hypothesis_installed() -> bool:
+def _installed(module: str) -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("hypothesis") is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # blocked, or its spec unreadable
+        return False
+
+
+def _hypothesis_installed() -> bool:
+    return _installed("hypothesis")
 
 
 def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicName],
@@ -710,6 +717,11 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
     from scaffold import sandbox
     from scaffold.llm import LLMError
 
+    if not _installed("pytest"):
+        raise MicrogateError(
+            "pytest is not installed where microgate runs, so no generated test could be "
+            "run: run microgate from the app's environment (pip install -r "
+            "requirements-dev.txt there), or pip install pytest")
     report = GenerationReport()
     runner = _Runner(sandbox.available(), run_unsandboxed)
     if not _hypothesis_installed():

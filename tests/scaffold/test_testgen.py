@@ -115,3 +115,17 @@ def test_clean_generated_code_passes_validation() -> None:
     source = ("import pytest\nfrom app.core import f\n\n\ndef test_f():\n"
               "    assert f(2) == 4\n    with pytest.raises(ValueError):\n        f(-1)\n")
     assert validate(source, "app.core") == []
+
+
+def test_without_pytest_it_says_where_to_run_it_and_writes_nothing(app: Path) -> None:
+    before = sorted(p.name for p in (app / "tests").iterdir())
+    # This Python without pytest: what `pip install microgate` alone gives.
+    code = ("import sys; sys.modules['pytest'] = None; from scaffold.cli import main; "
+            f"sys.exit(main(['tests', 'generate', '--repo', {str(app)!r}, '--no-llm']))")
+    result = run([sys.executable, "-c", code],
+                 env={"PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert result.returncode != 0 and "Traceback" not in result.output
+    assert "pytest is not installed where microgate runs" in result.output
+    assert "pip install -r requirements-dev.txt" in result.output
+    assert sorted(p.name for p in (app / "tests").iterdir()) == before
+

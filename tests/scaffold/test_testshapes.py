@@ -79,6 +79,9 @@ def make_library(root: Path, pytest_config: str, conftest: str = "") -> Path:
         '[project]\nname = "shop"\nversion = "1.0"\n\n' + pytest_config)
     if conftest:
         (root / "tests" / "conftest.py").write_text(conftest)
+    # A plugin of the repo's own: it reports in colour whatever pytest was asked.
+    (root / "shop_plugin.py").write_text(
+        "def pytest_report_header(config):\n    return '\\x1b[35mshop plugin\\x1b[0m'\n")
     return root
 
 
@@ -90,8 +93,9 @@ def generate(repo: Path, *args: str) -> str:
 
 
 @pytest.mark.parametrize("config", [
-    # forces colours, stops at the first failure, turns warnings into errors
-    '[tool.pytest.ini_options]\naddopts = "--color=yes -x -p no:doctest"\n'
+    # forces colours, stops at the first failure, turns warnings into errors, loads a
+    # plugin of its own and leaves one of pytest's out
+    '[tool.pytest.ini_options]\naddopts = "--color=yes -x -p shop_plugin -p no:doctest"\n'
     'filterwarnings = ["error"]\n',
     # unittest-style runner options and a strict marker policy
     '[tool.pytest.ini_options]\naddopts = "-ra --strict-markers --tb=line"\n'
