@@ -172,18 +172,15 @@ def merged_rules(cache_dir: Path | None = None) -> Path:
     """All rules in one file (the engine takes one), cached by content."""
     files = [*rule_files(), sources_file()]
     # The format version: a microgate that expands rules differently gets its own cache.
-    digest = hashlib.sha256(b"microgate-rules-2\0")
+    digest = hashlib.sha256(b"microgate-rules-3\0")
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     cache_dir = cache_dir or _cache_dir()
     target = cache_dir / f"semgrep-rules-{digest.hexdigest()[:16]}.json"
-    if target.is_file() and target.with_suffix(".words.json").is_file():
+    if target.is_file():
         return target
     rules = [rule for loaded in load_rules().values() for rule in loaded]
     cache_dir.mkdir(parents=True, exist_ok=True)
-    # Which words a file must hold for each rule to have anything to find in it.
-    words = {str(rule["id"]): (rule.get("metadata") or {}).get("words") for rule in rules}
-    _write_atomically(target.with_suffix(".words.json"), json.dumps(words))
     _write_atomically(target, json.dumps({"rules": rules}))
     return target
 
