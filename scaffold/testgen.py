@@ -233,9 +233,9 @@ def _public_definitions(tree: ast.Module) -> set[str]:
 
 
 def plan_module(repo: Path, module: SourceModule, missing: list[PublicName],
-                test_file: str, *, record: bool = False) -> ModulePlan:
-    """The tests the module's definitions allow; with ``record``, a function with no
-    other test is not listed as skipped when recorded_tests can call it."""
+                test_file: str) -> ModulePlan:
+    """The tests the module's definitions allow, without running anything (the answers
+    recorded by running the code are recorded_tests')."""
     tree = ast.parse((repo / module.path).read_bytes())
     plan = ModulePlan(module, test_file)
     module_names = _public_definitions(tree)
@@ -265,8 +265,7 @@ def plan_module(repo: Path, module: SourceModule, missing: list[PublicName],
                 plan.tests.append(Generated(public.name, (
                     f"def test_{public.name}_can_be_built():\n"
                     f"    assert isinstance({public.name}(), {public.name})\n"), "construct"))
-        if not any(t.name == public.name for t in plan.tests) and not (
-                record and probes_for(public.name, node, type_aliases(tree))):
+        if not any(t.name == public.name for t in plan.tests):
             plan.skipped.append(public.name)
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)
                  and not node.name.startswith("_") and not _has_side_effects(node)}
@@ -631,7 +630,7 @@ def _hypothesis_installed() -> bool:
 def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicName],
                         test_file: str, report: GenerationReport,
                         sandboxed: bool, neighbours: str = "") -> ModulePlan:
-    plan = plan_module(repo, module, missing, test_file, record=True)
+    plan = plan_module(repo, module, missing, test_file)
     recorded = recorded_tests(repo, module, missing, sandboxed, neighbours)
     plan.tests += recorded
     if not _hypothesis_installed():
@@ -639,9 +638,7 @@ def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicNa
         # without hypothesis there, property tests could only fail to import.
         plan.tests = [t for t in plan.tests if "@given(" not in t.source]
     have = {t.name for t in plan.tests if t.kind != "invariant"}
-    plan.skipped = [name for name in plan.skipped if name not in have]
-    plan.skipped += [m.name for m in missing if m.name not in have and m.name not in
-                     plan.skipped]
+    plan.skipped = [m.name for m in missing if m.name not in have]
     report.skipped += [f"{module.path}: {name}" for name in plan.skipped]
     accepted = []
     for test in plan.tests:
