@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import shutil
@@ -140,20 +139,49 @@ def _parse_cached(path: Path, data: bytes) -> dict[str, Any]:
     return parsed
 
 
-def _loads(hcl2: Any, text: str) -> dict[str, Any]:
-    """python-hcl2 7+ keeps HCL's quotes unless told not to; older releases (and checkov's
-    fork, bc-python-hcl2, which is what ``hcl2`` is beside checkov) never keep them."""
-    # Ask loads() itself: beside checkov both distributions install files into ``hcl2``.
-    if "serialization_options" not in inspect.signature(hcl2.loads).parameters:
-        result: dict[str, Any] = hcl2.loads(text)
-        return result
-    from hcl2.utils import SerializationOptions
+START_LINE = "__start_line__"
+END_LINE = "__end_line__"
+LINE_KEYS = (START_LINE, END_LINE)
+MAP_ATTRIBUTE = re.compile(r'^[ \t]*"?([A-Za-z0-9_-]+)"?[ \t]*=[ \t]*\{', re.MULTILINE)
 
-    options = SerializationOptions(
-        with_comments=False, explicit_blocks=False, strip_string_quotes=True
-    )
-    result = hcl2.loads(text, serialization_options=options)
-    return result
+
+def _loads(hcl2: Any, text: str) -> dict[str, Any]:
+    """checkov's parser (bc-python-hcl2), its values in the shape python-hcl2 7 gives:
+    an attribute is its value, a block a list of bodies, a body keeps the first and last
+    line of a top-level block under ``__start_line__`` and ``__end_line__``.
+
+    The fork wraps every attribute in a list, as it does blocks; a one-element list
+    holding a map is a map attribute when the file writes that name as ``name = {``.
+    """
+    raw: dict[str, Any] = hcl2.loads(text)
+    return _body(raw, set(MAP_ATTRIBUTE.findall(text)))
+
+
+def _body(body: dict[str, Any], maps: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in LINE_KEYS or not isinstance(value, list):
+            out[key] = value
+        elif len(value) == 1 and (not isinstance(value[0], dict) or key in maps):
+            out[key] = value[0]
+        else:
+            out[key] = [_block(item, maps) if isinstance(item, dict) else item
+                        for item in value]
+    return out
+
+
+def _block(block: dict[str, Any], maps: set[str]) -> dict[str, Any]:
+    """A block's labels are levels whose values are maps; its body's values are lists."""
+    if all(isinstance(value, list) or key in LINE_KEYS for key, value in block.items()):
+        return _body(block, maps)
+    return {key: _block(value, maps) if isinstance(value, dict) else value
+            for key, value in block.items()}
+
+
+def body_line(body: Any) -> int | None:
+    """The first line of a top-level block, as the parser saw it."""
+    line = body.get(START_LINE) if isinstance(body, dict) else None
+    return line if isinstance(line, int) else None
 
 
 def _block_line(text: str, kind: str, *labels: str) -> int | None:
@@ -168,7 +196,8 @@ def resources(parsed: dict[str, Any], path: Path, text: str = "") -> list[Resour
     for block in parsed.get("resource", []):
         for type_name, by_name in block.items():
             for name, body in by_name.items():
-                line = _block_line(text, "resource", type_name, name) if text else None
+                line = body_line(body) or (
+                    _block_line(text, "resource", type_name, name) if text else None)
                 found.append(Resource(type_name, name, body, path, line))
     return found
 

@@ -6,15 +6,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 import yaml
-from hcl2.utils import SerializationOptions
 
 from scaffold.manifest import parse_manifest_text
+from scaffold.terraform import parse_file
 from testing.util import REPO_ROOT, git, run
 
-UNQUOTED = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
 RUNTIMES = ["serverless", "container", "static-site"]
 
 
@@ -53,8 +51,7 @@ def test_terraform_parses_and_carries_the_tier_caps(make_app: Any, runtime: str)
     repo = make_app(runtime=runtime, tier=1)
     parsed = {}
     for tf in sorted((repo / "infra").glob("*.tf")):
-        with tf.open() as handle:
-            parsed[tf.name] = hcl2.load(handle, serialization_options=UNQUOTED)
+        parsed[tf.name] = parse_file(tf)
     expected = {"serverless": "lambda.tf", "container": "ecs.tf", "static-site": "site.tf"}
     assert set(parsed) == {"main.tf", "variables.tf", expected[runtime]}
     budget = parsed["main.tf"]["resource"][0]["aws_budgets_budget"]["monthly"]
