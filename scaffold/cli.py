@@ -776,32 +776,6 @@ def _cmd_prompts_release(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_policies(subparsers: Any) -> None:
-    parser = subparsers.add_parser("policies", help="for platform teams: derived policy files")
-    actions = parser.add_subparsers(dest="policies_action", required=True, parser_class=_Parser)
-    sync = actions.add_parser(
-        "sync", help="rewrite policies/checkov/compute-caps-*.yaml from policies/tiers.yaml"
-    )
-    sync.add_argument("--policies", type=Path, help="the policies folder (default: microgate's)")
-    sync.set_defaults(func=_cmd_policies_sync)
-
-
-def _cmd_policies_sync(args: argparse.Namespace) -> int:
-    from scaffold.iacpolicies import render_policies
-    from scaffold.policy import load_policy
-    from scaffold.resources import policies_dir
-
-    folder = args.policies or policies_dir()
-    if not (folder / "tiers.yaml").is_file():
-        raise UsageError(f"{folder}: no tiers.yaml here")
-    for name, text in render_policies(load_policy(folder / "tiers.yaml")).items():
-        target = folder / "checkov" / name
-        changed = not target.is_file() or target.read_text(encoding="utf-8") != text
-        target.write_text(text, encoding="utf-8")
-        print(f"{'updated' if changed else 'unchanged'}: {target}")
-    return 0
-
-
 def _add_licenses(subparsers: Any) -> None:
     parser = subparsers.add_parser("licenses", help="the licenses of the app's dependencies")
     actions = parser.add_subparsers(dest="licenses_action", required=True, parser_class=_Parser)
@@ -1006,7 +980,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(subparsers)
     _add_cost(subparsers)
     _add_risk(subparsers)
-    _add_policies(subparsers)
     _add_tests(subparsers)
     _add_prompts(subparsers)
     _add_licenses(subparsers)

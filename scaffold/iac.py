@@ -1,8 +1,14 @@
-"""Infrastructure checks: checkov (its own checks plus policies/checkov), and the two
-rules checkov's YAML policies cannot express, done here on python-hcl2's reading:
+"""Infrastructure checks: checkov (its own checks plus policies/checkov), and the rules
+checkov's YAML policies cannot express, done here on the same parser's reading:
 
-- every Terraform folder that creates resources has an ``aws_budgets_budget``;
-- no IAM policy allows a wildcard action (``*``, ``s3:*``) or ``*`` as the resource.
+- every root module that creates resources has an ``aws_budgets_budget``;
+- no IAM policy allows a wildcard action (``*``, ``s3:*``) or ``*`` as the resource
+  (a KMS key's own policy excepted: there ``*`` means "this key");
+- Lambda and Fargate sizes within the caps of the app's tier, judged on the value the
+  resource gets (literal, variable default, tfvars, module argument or AWS's default).
+
+checkov runs once for the whole scan (it walks nested folders itself), and each finding
+is reported once, with a file and a line.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,18 +25,38 @@ from typing import Any
 from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policies_dir
-from scaffold.terraform import parse_file, read_source, resources, scan_root, tf_files
+from scaffold.terraform import (
+    Module,
+    Resource,
+    Setting,
+    load_module,
+    parse_file,
+    read_source,
+    resources,
+    scan_root,
+    tf_files,
+)
 
-CHECKOV_TIMEOUT_SECONDS = 600
+CHECKOV_TIMEOUT_SECONDS = 900
 INLINE_WILDCARD_ACTION = re.compile(
     r'"?Action"?\s*[=:]\s*(\[[^\]]*"[^"]*\*[^"]*"[^\]]*\]|"[^"]*\*[^"]*")')
 INLINE_WILDCARD_RESOURCE = re.compile(r'"?Resource"?\s*[=:]\s*(\[\s*"\*"\s*\]|"\*")')
+KMS_KEY_TYPES = ("aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key",
+                 "aws_kms_replica_external_key")
+# Actions AWS authorises only on "*" (no resource-level permissions): a statement of
+# nothing else cannot name its resources.
+ONLY_ON_EVERY_RESOURCE = re.compile(
+    r"^(xray:[A-Za-z*]+|[a-z0-9-]+:(List|Describe)[A-Za-z*]*|cloudwatch:PutMetricData"
+    r"|sts:GetCallerIdentity|ecr:GetAuthorizationToken|tag:GetResources"
+    r"|ce:Get[A-Za-z]*|budgets:ViewBudget)$")
+ACTION_NAME = re.compile(r'"([a-z0-9-]+:[A-Za-z0-9*]+)"')
+SKIPPED_FOLDERS = {".terraform", ".git", "node_modules", ".terragrunt-cache"}
 
 
 @dataclass(frozen=True)
 class IacFinding:
     path: Path
-    line: int | None
+    line: int
     rule: str
     message: str
 
@@ -48,6 +75,8 @@ def skipped_checks() -> dict[str, str]:
     except (OSError, KeyError, TypeError, AttributeError, ValueError) as exc:
         raise MicrogateError(f"{path}: not a valid list of skipped checks: {exc}") from None
 
+
+# -- checkov ----------------------------------------------------------------------------
 
 def start_checkov(folder: Path, checkov: Path) -> subprocess.Popen[str]:
     command = [
@@ -80,14 +109,21 @@ def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFi
     reports = output if isinstance(output, list) else [output]
     findings = []
     for report in reports:
+        if not isinstance(report, dict):
+            continue
         for failed in report.get("results", {}).get("failed_checks", []):
-            relative = str(failed.get("file_path", "")).lstrip("/")
-            lines = failed.get("file_line_range") or [None]
-            findings.append(IacFinding(
-                folder / relative, lines[0], str(failed["check_id"]),
-                f"{failed['check_name']} ({failed['resource']})",
-            ))
+            findings.append(_checkov_finding(
+                folder, str(failed.get("file_path", "")), failed.get("file_line_range"),
+                str(failed["check_id"]), str(failed["check_name"]), str(failed["resource"])))
     return findings
+
+
+def _checkov_finding(folder: Path, file_path: str, lines: Any, check_id: str, name: str,
+                     resource: str) -> IacFinding:
+    line = lines[0] if isinstance(lines, list) and lines and isinstance(lines[0], int) \
+        else 1
+    return IacFinding(folder / file_path.lstrip("/"), max(line, 1), check_id,
+                      f"{name} ({resource})")
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
@@ -122,99 +158,303 @@ def run_checkov_in_process(folder: Path, root: Path | None = None) -> list[IacFi
         runner_filter=RunnerFilter(framework=["terraform"],
                                    skip_checks=list(skipped_checks())),
     )
-    return [
-        IacFinding(folder / str(record.file_path).lstrip("/"),
-                   (record.file_line_range or [None])[0], str(record.check_id),
-                   f"{record.check_name} ({record.resource})")
-        for record in report.failed_checks
-    ]
+    return [_checkov_finding(folder, str(record.file_path), record.file_line_range,
+                             str(record.check_id), str(record.check_name),
+                             str(record.resource))
+            for record in report.failed_checks]
 
 
-def _actions_and_resources(statement: dict[str, Any]) -> tuple[list[str], list[str]]:
-    def strings(value: Any) -> list[str]:
-        # Older python-hcl2 releases wrap each value in a list of its own.
-        if isinstance(value, list):
-            return [item for v in value for item in strings(v)]
-        return [str(value)] if value is not None else []
+# -- microgate's own rules ---------------------------------------------------------------
 
-    return strings(statement.get("actions")), strings(statement.get("resources"))
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [item for v in value for item in _strings(v)]
+    return [str(value)] if value is not None else []
 
 
-def wildcard_iam(folder: Path) -> list[IacFinding]:
+def _kms_policy_documents(found: Iterable[Resource]) -> set[str]:
+    """The policy documents some KMS key uses as its key policy."""
+    names: set[str] = set()
+    for resource in found:
+        if resource.type in KMS_KEY_TYPES:
+            names.update(re.findall(r"data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)",
+                                    str(resource.body.get("policy", ""))))
+    return names
+
+
+def wildcard_iam(tf: Path, parsed: dict[str, Any], text: str,
+                 kms_documents: set[str]) -> list[IacFinding]:
     findings = []
-    for tf in tf_files(folder)[0]:
-        text = read_source(tf)
-        parsed = parse_file(tf)
-        for block in parsed.get("data", []):
-            for name, body in block.get("aws_iam_policy_document", {}).items():
-                statements = body.get("statement", [])
-                statements = statements if isinstance(statements, list) else [statements]
-                header = re.search(
-                    rf'data\s+"aws_iam_policy_document"\s+"{re.escape(name)}"', text)
-                line = text.count("\n", 0, header.start()) + 1 if header else None
-                for statement in statements:
-                    if str(statement.get("effect", "Allow")) == "Deny":
-                        continue
-                    actions, targets = _actions_and_resources(statement)
-                    wild = [a for a in actions if "*" in a]
-                    if wild:
-                        findings.append(IacFinding(tf, line, "MG_IAM_ACTION",
-                            f"the policy {name} allows {', '.join(wild)}: list the actions "
-                            "the app needs, e.g. s3:GetObject"))
-                    if "*" in targets:
-                        findings.append(IacFinding(tf, line, "MG_IAM_RESOURCE",
-                            f"the policy {name} applies to every resource (*): name the "
-                            "resources by their ARN"))
-        for pattern, rule, message in (
-            (INLINE_WILDCARD_ACTION, "MG_IAM_ACTION",
-             "an inline policy allows a wildcard action: list the actions the app needs"),
-            (INLINE_WILDCARD_RESOURCE, "MG_IAM_RESOURCE",
-             "an inline policy applies to every resource (*): name the resources"),
-        ):
-            for match in pattern.finditer(text):
-                findings.append(IacFinding(tf, text.count("\n", 0, match.start()) + 1, rule,
-                                           message))
+    for document in resources(parsed, tf, text, kind="data"):
+        if document.type != "aws_iam_policy_document":
+            continue
+        statements = document.body.get("statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        line = document.line or 1
+        for statement in statements:
+            if not isinstance(statement, dict) or \
+                    str(statement.get("effect", "Allow")) == "Deny":
+                continue
+            wild = [a for a in _strings(statement.get("actions")) if "*" in a]
+            if wild:
+                findings.append(IacFinding(tf, line, "MG_IAM_ACTION",
+                    f"the policy {document.name} allows {', '.join(wild)}: list the actions "
+                    "the app needs, e.g. s3:GetObject"))
+            actions = _strings(statement.get("actions"))
+            if "*" in _strings(statement.get("resources")) and \
+                    document.name not in kms_documents and not _only_on_every_resource(actions):
+                findings.append(IacFinding(tf, line, "MG_IAM_RESOURCE",
+                    f"the policy {document.name} applies to every resource (*): name the "
+                    "resources by their ARN"))
+    key_ranges = [(int(r.body.get("__start_line__", r.line or 0)),
+                   int(r.body.get("__end_line__", r.line or 0)))
+                  for r in resources(parsed, tf, text) if r.type in KMS_KEY_TYPES]
+    for pattern, rule, message in (
+        (INLINE_WILDCARD_ACTION, "MG_IAM_ACTION",
+         "an inline policy allows a wildcard action: list the actions the app needs"),
+        (INLINE_WILDCARD_RESOURCE, "MG_IAM_RESOURCE",
+         "an inline policy applies to every resource (*): name the resources"),
+    ):
+        for match in pattern.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            start = text.rfind("\n", 0, match.start()) + 1
+            if text[start:match.start()].lstrip().startswith(("#", "//")):
+                continue
+            if rule == "MG_IAM_RESOURCE" and (
+                    any(a <= line <= b for a, b in key_ranges)
+                    or _only_on_every_resource(_inline_actions(text, match.start()))):
+                continue
+            findings.append(IacFinding(tf, line, rule, message))
     return findings
 
 
-def missing_budget(folder: Path) -> list[IacFinding]:
-    found = []
-    for tf in tf_files(folder)[0]:
-        found += resources(parse_file(tf), tf)
-    if found and not any(r.type == "aws_budgets_budget" for r in found):
-        return [IacFinding(folder, None, "MG_BUDGET",
-                           "no aws_budgets_budget here: every app needs a monthly budget with "
-                           "an alert to its owner (see infra/main.tf in the template)")]
-    return []
+def _only_on_every_resource(actions: list[str]) -> bool:
+    return bool(actions) and all(ONLY_ON_EVERY_RESOURCE.match(a) for a in actions)
 
 
-def check_folder(folder: Path, checkov: Path | None) -> IacReport:
-    """checkov in this process when it is installed here (the hook's environment), else
-    its command from an environment of its own, working while our rules run."""
-    with scan_root(folder) as (root, notes):
-        report = _check_folder(folder, root, checkov)
-        report.notes[:0] = notes
-        return report
+def _inline_actions(text: str, position: int) -> list[str]:
+    """The actions of the inline statement whose ``Resource`` is at ``position``: those
+    named since that statement's ``Action``/``Effect``, a few lines up at most."""
+    window = text[max(0, position - 600):position]
+    begin = max(window.rfind("Effect"), window.rfind("{"), window.rfind("Sid"))
+    action = window.rfind("Action")
+    if action < 0:
+        return []
+    return ACTION_NAME.findall(window[min(begin, action) if begin >= 0 else action:])
 
 
-def _check_folder(folder: Path, root: Path, checkov: Path | None) -> IacReport:
-    report = IacReport()
-    if checkov is None and checkov_importable():
-        try:
-            report.findings += missing_budget(folder) + wildcard_iam(folder)
-        except MicrogateError as exc:
-            report.findings.append(IacFinding(folder, None, "MG_PARSE", exc.message))
-            return report
-        report.findings += run_checkov_in_process(folder, root)
-        return report
-    process = start_checkov(root, checkov) if checkov is not None else None
+@dataclass(frozen=True)
+class Cap:
+    resource_type: str
+    attribute: str
+    cap: str           # the field of policies/tiers.yaml's compute caps
+    unit: str
+    aws_default: float | None  # what AWS uses when the attribute is not set
+
+
+CAPS = (
+    Cap("aws_lambda_function", "memory_size", "lambda_memory_mb", " MB", 128),
+    Cap("aws_lambda_function", "reserved_concurrent_executions",
+        "lambda_reserved_concurrency", "", None),
+    Cap("aws_ecs_task_definition", "cpu", "fargate_cpu", " CPU units", None),
+    Cap("aws_ecs_task_definition", "memory", "fargate_memory_mb", " MB", None),
+    Cap("aws_ecs_service", "desired_count", "fargate_desired_count", " tasks", None),
+)
+
+
+def _variable_name(module: Module, resource: Resource, attribute: str) -> str | None:
+    value = resource.body.get(attribute)
+    match = re.fullmatch(r"\$\{var\.([A-Za-z0-9_-]+)\}", str(value).strip())
+    return match.group(1) if match else None
+
+
+def compute_caps(module: Module, tier: int | None) -> list[IacFinding]:
+    """Sizes over the caps of the app's tier (from microapp.yaml; else the resource's
+    literal ``tier`` tag). Nothing is judged on a resource whose tier or value is unknown,
+    and an attribute left out is judged at AWS's default."""
+    from scaffold.policy import default_policy
+
+    policy = default_policy()
+    findings = []
+    for instance in module.walk():
+        for resource in instance.resources:
+            rules = [cap for cap in CAPS if cap.resource_type == resource.type]
+            if not rules:
+                continue
+            resource_tier = tier if tier is not None else _tag_tier(instance, resource)
+            if resource_tier is None or resource_tier not in policy.tiers:
+                continue
+            caps = policy.tiers[resource_tier].compute.model_dump()
+            for rule in rules:
+                value, setting = instance.number(resource.body, rule.attribute, resource)
+                if value is None and rule.attribute not in resource.body:
+                    if rule.aws_default is None:
+                        continue
+                    value = rule.aws_default
+                    setting = Setting(value, resource.path, resource.line)
+                if value is None or setting is None or value < 0:
+                    continue
+                limit = caps[rule.cap]
+                if value <= limit:
+                    continue
+                findings.append(_cap_finding(instance, resource, rule, value, setting,
+                                             limit, resource_tier))
+    return findings
+
+
+def _cap_finding(module: Module, resource: Resource, rule: Cap, value: float,
+                 setting: Setting, limit: float, tier: int) -> IacFinding:
+    shown = f"{value:g}{rule.unit}"
+    capped = f"{limit:g}{rule.unit}"
+    variable = _variable_name(module, resource, rule.attribute)
+    if setting.path == resource.path and setting.line == resource.line and \
+            rule.attribute not in resource.body:
+        fix = f"set {rule.attribute} to {limit:g} or less in {module.address_of(resource)}"
+    elif variable:
+        fix = f"set {variable} to {limit:g} or less here"
+    else:
+        fix = f"set {rule.attribute} to {limit:g} or less here"
+    return IacFinding(
+        setting.path, setting.line or resource.line or 1, "MG_CAPS",
+        f"{module.address_of(resource)}: {rule.attribute} is {shown}, over tier {tier}'s "
+        f"cap of {capped} (policies/tiers.yaml): {fix}, or ask the platform team for a "
+        "higher tier")
+
+
+def _tag_tier(module: Module, resource: Resource) -> int | None:
+    tags = resource.body.get("tags")
+    if not isinstance(tags, dict) or "tier" not in tags:
+        return None
+    setting = module.resolve(tags["tier"], resource.path, resource.line)
     try:
-        report.findings += missing_budget(folder) + wildcard_iam(folder)
-    except MicrogateError as exc:
-        report.findings.append(IacFinding(folder, None, "MG_PARSE", exc.message))
-        if process is not None:
-            _kill_group(process)
-        return report
-    if process is not None:
-        report.findings += checkov_findings(folder, process)
+        return int(str(setting.value)) if setting else None
+    except ValueError:
+        return None
+
+
+def _terraform_folders(top: Path) -> list[Path]:
+    found = []
+    for root, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS
+                         and not (Path(root) / d).is_symlink())
+        if any(name.endswith(".tf") for name in names):
+            found.append(Path(root))
+    return found
+
+
+def own_rules(tops: list[Path], boundary: Path, tier: int | None) -> IacReport:
+    """Parse errors, wildcard IAM, budgets and caps, for every Terraform folder under
+    ``tops``; budgets and caps per root module (a folder no other one calls)."""
+    report = IacReport()
+    folders = [folder for top in tops for folder in _terraform_folders(top)]
+    parsed_files: dict[Path, tuple[dict[str, Any], str]] = {}
+    called: set[Path] = set()
+    for folder in folders:
+        files, notes = tf_files(folder)
+        report.notes += notes
+        for tf in files:
+            try:
+                parsed_files[tf] = (parse_file(tf), read_source(tf))
+            except MicrogateError as exc:
+                line = re.search(r"\bline (\d+)", exc.message)
+                report.findings.append(IacFinding(tf, int(line.group(1)) if line else 1,
+                                                  "MG_PARSE", exc.message))
+                continue
+            for block in parsed_files[tf][0].get("module", []):
+                for body in (block.values() if isinstance(block, dict) else ()):
+                    source = body.get("source") if isinstance(body, dict) else None
+                    if isinstance(source, str) and source.startswith(("./", "../")):
+                        called.add((folder / source).resolve())
+    found = [r for tf, (parsed, text) in parsed_files.items()
+             for r in resources(parsed, tf, text)]
+    kms_documents = _kms_policy_documents(found)
+    for tf, (parsed, text) in parsed_files.items():
+        report.findings += wildcard_iam(tf, parsed, text, kms_documents)
+    for folder in folders:
+        if folder.resolve() in called:
+            continue
+        module = load_module(folder, boundary=boundary)
+        own = module.resources
+        aws = [r for r in own if r.type.startswith("aws_")]
+        if aws and not any(r.type == "aws_budgets_budget" for r in module.resources):
+            # Where a budget is added: main.tf by convention, else by the first resource.
+            first = min(aws, key=lambda r: (str(r.path), r.line or 0))
+            main_tf = folder / "main.tf"
+            where = (main_tf, 1) if main_tf in parsed_files else (first.path, first.line or 1)
+            report.findings.append(IacFinding(
+                *where, "MG_BUDGET",
+                f"{_shown(folder, boundary)}/ creates AWS resources but has no "
+                "aws_budgets_budget: "
+                "every app needs a monthly budget with an alert to its owner (see "
+                "infra/main.tf in the template)"))
+        report.findings += compute_caps(module, tier)
     return report
+
+
+def _shown(folder: Path, boundary: Path) -> str:
+    try:
+        return folder.resolve().relative_to(boundary).as_posix()
+    except ValueError:
+        return folder.name
+
+
+# -- the whole check ------------------------------------------------------------------------
+
+def top_folders(folders: Iterable[Path]) -> list[Path]:
+    """The folders not inside another one of them (checkov walks nested folders)."""
+    resolved = sorted({folder.resolve() for folder in folders}, key=lambda p: len(p.parts))
+    tops: list[Path] = []
+    for folder in resolved:
+        if not any(folder.is_relative_to(top) for top in tops):
+            tops.append(folder)
+    return sorted(tops)
+
+
+def check_tree(repo: Path, folders: list[Path], checkov: Path | None,
+               tier: int | None = None) -> IacReport:
+    """One checkov run for the folders (over the folder that holds them all), its
+    findings kept to those folders, plus microgate's rules; each finding once.
+
+    checkov runs in this process when it is installed here (the hook's environment),
+    else its command from an environment of its own works while our rules run."""
+    tops = top_folders(folders)
+    if not tops:
+        return IacReport()
+    common = Path(os.path.commonpath([str(top) for top in tops]))
+    boundary = repo.resolve()
+    with scan_root(common) as (root, notes):
+        in_process = checkov is None and checkov_importable()
+        process = start_checkov(root, checkov) if checkov is not None else None
+        try:
+            report = own_rules(tops, boundary, tier)
+        except BaseException:
+            if process is not None:
+                _kill_group(process)
+            raise
+        report.notes[:0] = notes
+        scanned: list[IacFinding] = []
+        if in_process:
+            scanned = run_checkov_in_process(common, root)
+        elif process is not None:
+            scanned = checkov_findings(common, process)
+    report.findings += [finding for finding in scanned
+                        if any(finding.path.is_relative_to(top) for top in tops)]
+    report.findings = deduplicate(report.findings)
+    return report
+
+
+def deduplicate(findings: list[IacFinding]) -> list[IacFinding]:
+    """One finding per file, line and rule: checkov reports a module's resource once for
+    each module call that uses it, at the same line of the module's file."""
+    seen: set[tuple[Path, int, str]] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.path, finding.line, finding.rule)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
+def check_folder(folder: Path, checkov: Path | None, tier: int | None = None) -> IacReport:
+    return check_tree(folder, [folder], checkov, tier)

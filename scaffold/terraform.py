@@ -185,19 +185,25 @@ def body_line(body: Any) -> int | None:
 
 
 def _block_line(text: str, kind: str, *labels: str) -> int | None:
-    header = r"\s+".join([kind, *(f'"{re.escape(label)}"' for label in labels)])
+    header = r"\s+".join([kind, *(f'"?{re.escape(label)}"?' for label in labels)])
     match = re.search(rf"^\s*{header}\s*{{", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def resources(parsed: dict[str, Any], path: Path, text: str = "") -> list[Resource]:
-    """The resources of a parsed file; ``text`` (the source) gives their lines."""
+def resources(parsed: dict[str, Any], path: Path, text: str = "",
+              kind: str = "resource") -> list[Resource]:
+    """The resources (or with ``kind="data"``, data sources) of a parsed file, each with
+    its first line (from the parser, else found in ``text``, else the file's first)."""
     found = []
-    for block in parsed.get("resource", []):
+    for block in parsed.get(kind, []):
         for type_name, by_name in block.items():
+            if not isinstance(by_name, dict):
+                continue
             for name, body in by_name.items():
+                if not isinstance(body, dict):
+                    continue
                 line = body_line(body) or (
-                    _block_line(text, "resource", type_name, name) if text else None)
+                    _block_line(text, kind, type_name, name) if text else None) or 1
                 found.append(Resource(type_name, name, body, path, line))
     return found
 
@@ -205,5 +211,222 @@ def resources(parsed: dict[str, Any], path: Path, text: str = "") -> list[Resour
 def variables(parsed: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for block in parsed.get("variable", []):
-        found.update(block)
+        if isinstance(block, dict):
+            found.update(block)
     return found
+
+
+# -- a root module and the local modules it calls --------------------------------------
+
+MAX_MODULE_DEPTH = 8
+REFERENCE = re.compile(r"^\$\{(var|local)\.([A-Za-z0-9_-]+)\}$")
+MODULE_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on",
+                         START_LINE, END_LINE}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value and where the user sets it (a variable's default, a tfvars line, the
+    attribute itself)."""
+
+    value: Any
+    path: Path
+    line: int | None
+
+
+@dataclass
+class Module:
+    """One instance of a Terraform module: the root folder, or a local module called
+    from it (``address`` ``module.NAME``), with the values its variables take there."""
+
+    folder: Path
+    address: str
+    settings: dict[str, Setting]
+    locals: dict[str, Setting]
+    count: float
+    resources: list[Resource]
+    children: list[Module]
+    errors: list[tuple[Path, int | None, str]]
+    notes: list[str]
+
+    def walk(self) -> Iterator[Module]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def address_of(self, resource: Resource) -> str:
+        own = f"{resource.type}.{resource.name}"
+        return f"{self.address}.{own}" if self.address else own
+
+    def resolve(self, value: Any, path: Path, line: int | None) -> Setting | None:
+        """The literal a value comes to in this module, and where it is set; None when
+        it depends on something only Terraform knows (a function, another resource)."""
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) \
+                and value[0].startswith("${"):
+            value = value[0]
+        if isinstance(value, str):
+            match = REFERENCE.match(value.strip())
+            if match:
+                scope = self.settings if match.group(1) == "var" else self.locals
+                found = scope.get(match.group(2))
+                return found if found is not None and _is_literal(found.value) else None
+            return Setting(value, path, line) if "${" not in value else None
+        return Setting(value, path, line) if _is_literal(value) else None
+
+    def number(self, body: dict[str, Any], key: str, resource: Resource
+               ) -> tuple[float | None, Setting | None]:
+        """(the attribute as a number, where it is set); (None, None) when it is absent,
+        (None, setting-or-None) when it is not a number Terraform's files decide."""
+        if key not in body:
+            return None, None
+        try:
+            line = _line_in_block(read_source(resource.path), body, key)
+        except MicrogateError:
+            line = resource.line
+        setting = self.resolve(body[key], resource.path, line)
+        if setting is None:
+            return None, None
+        try:
+            return float(setting.value), setting
+        except (TypeError, ValueError):
+            return None, setting
+
+    def multiplier(self, resource: Resource) -> tuple[float, str]:
+        """How many instances ``count``/``for_each`` make (with a note when unknown)."""
+        body = resource.body
+        for key in ("count", "for_each"):
+            if key not in body:
+                continue
+            setting = self.resolve(body[key], resource.path, resource.line)
+            value = setting.value if setting else None
+            if key == "count":
+                try:
+                    return float(value), ""  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    pass
+            elif isinstance(value, list | dict):
+                return float(len(value)), ""
+            return 1.0, f"{self.address_of(resource)}: its {key} is decided when Terraform " \
+                        "runs; counted once"
+        return 1.0, ""
+
+
+def _is_literal(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" not in value
+    if isinstance(value, list):
+        return all(_is_literal(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_literal(item) for key, item in value.items() if key not in LINE_KEYS)
+    return isinstance(value, int | float | bool) or value is None
+
+
+def _tfvars_settings(folder: Path, notes: list[str]) -> dict[str, Setting]:
+    found: dict[str, Setting] = {}
+    candidates = sorted(folder.glob("*.auto.tfvars"))
+    if (folder / "terraform.tfvars").exists():
+        candidates.insert(0, folder / "terraform.tfvars")
+    for path in candidates:
+        if path not in tf_files(folder, path.name)[0]:
+            continue
+        try:
+            parsed = parse_file(path)
+            text = read_source(path)
+        except MicrogateError as exc:
+            notes.append(exc.message)
+            continue
+        for key, value in parsed.items():
+            if key not in LINE_KEYS:
+                found[key] = Setting(value, path, _attribute_line(text, key))
+    return found
+
+
+def _attribute_line(text: str, key: str) -> int | None:
+    match = re.search(rf'^\s*"?{re.escape(key)}"?\s*=', text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def load_module(folder: Path, *, boundary: Path | None = None) -> Module:
+    """The root module in ``folder`` and every local module it calls (``source`` a path
+    inside ``boundary``, default the folder itself), with variables resolved: a module
+    call's arguments over the module's defaults; tfvars over the root's defaults."""
+    notes: list[str] = []
+    inputs = _tfvars_settings(folder, notes)
+    module = _load(folder, "", inputs, 1.0, (boundary or folder).resolve(), 0,
+                   frozenset())
+    module.notes[:0] = notes
+    return module
+
+
+def _load(folder: Path, address: str, inputs: dict[str, Setting], count: float,
+          boundary: Path, depth: int, seen: frozenset[Path]) -> Module:
+    module = Module(folder, address, {}, {}, count, [], [], [], [])
+    files, module.notes = tf_files(folder)
+    calls: list[tuple[str, dict[str, Any], Path, str]] = []
+    for tf in files:
+        try:
+            parsed = parse_file(tf)
+            text = read_source(tf)
+        except MicrogateError as exc:
+            module.errors.append((tf, _error_line(exc.message), exc.message))
+            continue
+        module.resources += resources(parsed, tf, text)
+        for name, body in variables(parsed).items():
+            if isinstance(body, dict) and "default" in body:
+                module.settings[name] = Setting(body["default"], tf,
+                                                _line_in_block(text, body, "default"))
+        for block in parsed.get("locals", []):
+            if isinstance(block, dict):
+                line = body_line(block)
+                for key, value in block.items():
+                    if key not in LINE_KEYS:
+                        module.locals[key] = Setting(value, tf, _attribute_line(text, key)
+                                                     or line)
+        for block in parsed.get("module", []):
+            for name, body in (block.items() if isinstance(block, dict) else ()):
+                if isinstance(body, dict):
+                    calls.append((name, body, tf, text))
+    module.settings.update(inputs)
+    for name, body, tf, text in calls:
+        line = body_line(body)
+        source = body.get("source")
+        if not isinstance(source, str) or not source.startswith(("./", "../")):
+            continue
+        target = (folder / source).resolve()
+        if target in seen or depth >= MAX_MODULE_DEPTH or not target.is_dir() or \
+                not target.is_relative_to(boundary):
+            module.notes.append(f"{tf}:{line}: module {name} ({source}) is not followed "
+                                "(outside the repo, a loop, or nested too deep)")
+            continue
+        child_inputs = {}
+        for key, value in body.items():
+            if key in MODULE_META_ARGUMENTS:
+                continue
+            setting = module.resolve(value, tf, _line_in_block(text, body, key))
+            if setting is not None:
+                child_inputs[key] = setting
+        call = Resource("module", name, body, tf, line)
+        times, note = module.multiplier(call)
+        if note:
+            module.notes.append(note)
+        prefix = f"{address}.module.{name}" if address else f"module.{name}"
+        module.children.append(_load(target, prefix, child_inputs, count * times,
+                                     boundary, depth + 1, seen | {folder.resolve()}))
+    return module
+
+
+def _line_in_block(text: str, body: dict[str, Any], key: str) -> int | None:
+    """The line of ``key = ...`` inside a top-level block (else the block's first)."""
+    start, end = body_line(body), body.get(END_LINE)
+    if start is None or not isinstance(end, int):
+        return start
+    lines = text.splitlines()[start - 1:end]
+    for offset, line in enumerate(lines):
+        if re.match(rf'\s*"?{re.escape(key)}"?\s*=', line):
+            return start + offset
+    return start
+
+
+def _error_line(message: str) -> int | None:
+    match = re.search(r"\bline (\d+)", message)
+    return int(match.group(1)) if match else None

@@ -92,11 +92,6 @@ def test_every_hook_runs_on_the_whole_generated_repo(app: Path, runner: str,
     command = PRE_COMMIT if runner == "pre-commit" else PREK
     env = {"PREK_HOME": str(tmp_path / "prek")}
     names = HOOK_NAMES
-    if runner == "prek":
-        # uv installs python-hcl2 (microgate's) over bc-python-hcl2 (checkov's) in the IaC
-        # hook's environment, and checkov then fails to import: issue 16, still open.
-        env["SKIP"] = "microgate-iac"
-        names = tuple(name for name in HOOK_NAMES if name != "iac")
     result = run([*command, "run", "--all-files"], cwd=app, env=env)
     assert result.returncode == 0, result.output
     for name in names:
@@ -117,7 +112,7 @@ def test_every_hook_runs_on_the_whole_generated_repo(app: Path, runner: str,
     assert blocked.returncode == 1
     for evidence in ("[secrets/secret]", "[test-presence/", "[pins/look-alike]",
                      "[pins/no-hash]", "[dependencies/unprovided-import]",
-                     "[sast/subprocess-shell]"):
+                     "[sast/subprocess-shell]", "[iac/MG_CAPS]"):
         assert evidence in blocked.output, (evidence, blocked.output[-3000:])
 
 
@@ -195,8 +190,8 @@ def test_raising_lambda_memory_beyond_the_tier_cap_is_blocked(app: Path) -> None
                                                        "  default = 2048\n", 1))
     blocked = commit(app, "more memory")
     assert blocked.returncode == 1
-    assert "microgate iac" in blocked.output and "[iac/CKV_MG_2]" in blocked.output
-    assert "within the caps of the app's tier" in blocked.output
+    assert "microgate iac" in blocked.output and "[iac/MG_CAPS]" in blocked.output
+    assert "memory_size is 2048 MB, over tier 0's cap of 512 MB" in blocked.output
 
 
 def test_checkov_runs_offline_in_the_hooks_environment(app: Path) -> None:
