@@ -461,32 +461,70 @@ def _cmd_template_export(args: argparse.Namespace) -> int:
 
 def _add_cost(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "cost", help="estimate the app's monthly cloud cost from its Terraform (offline)"
+        "cost", help="estimate the app's monthly cloud and LLM cost (offline)",
+        description="Estimate the app's monthly cost from its Terraform and the LLM "
+        "connectors in microapp.yaml, with policies/pricing.yaml's prices. Exit 1 when "
+        "it is over the budget, or incomplete for a tier 1 or 2 app.",
     )
     _add_folder_argument(parser)
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="markdown: a table for a pull-request comment")
     parser.set_defaults(func=_cmd_cost)
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
-    from scaffold.checks.cost import manifest_numbers, terraform_dirs
-    from scaffold.cost import estimate
+    import json
+
+    from scaffold.checks.cost import estimate_app, read_inputs
 
     repo = _folder(args.path)
     try:
-        budget, traffic, region, _ = manifest_numbers(repo)
+        inputs = read_inputs(repo)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         raise UsageError(f"{repo}: no readable microapp.yaml with a monthly_budget_usd") from None
-    over = False
-    for infra in terraform_dirs(repo):
-        result = estimate(infra, traffic=traffic, region=region)
-        print(f"{infra.relative_to(repo.resolve()) if infra.is_absolute() else infra}:")
-        print(result.table())
-        for note in result.notes:
-            print(f"note: {note}")
-        verdict = "within" if result.total <= budget else "OVER"
-        print(f"Budget: ${budget:,.2f} a month; the estimate is {verdict} it.\n")
-        over = over or result.total > budget
-    return 1 if over else 0
+    estimates, unreadable = estimate_app(repo, inputs)
+    if unreadable:
+        raise UsageError(unreadable[0].message)
+    total = sum(result.total for _, result in estimates)
+    incomplete = sorted({t for _, result in estimates for t in result.unpriced_types()})
+    blocking = [t for t in incomplete if t not in inputs.acknowledged] if inputs.tier >= 1 \
+        else []
+    over = total > inputs.budget
+
+    def where(infra: Path) -> str:
+        try:
+            return infra.resolve().relative_to(repo.resolve()).as_posix() or "."
+        except ValueError:
+            return str(infra)
+
+    if args.format == "json":
+        print(json.dumps({
+            "budget_monthly": inputs.budget, "total_monthly": round(total, 4),
+            "within_budget": not over, "complete": not incomplete,
+            "unpriced_types": incomplete, "blocking_unpriced_types": blocking,
+            "estimates": [{"folder": where(infra), **result.as_dict()}
+                          for infra, result in estimates],
+        }, indent=2))
+    elif args.format == "markdown":
+        verdict = "over" if over else "within"
+        print(f"### Estimated monthly cost: ${total:,.2f} ({verdict} the budget of "
+              f"${inputs.budget:,.2f})\n")
+        for infra, result in estimates:
+            print(f"**{where(infra)}**\n\n{result.markdown()}\n")
+    else:
+        for infra, result in estimates:
+            print(f"{where(infra)}:")
+            print(result.table())
+            for note in result.notes:
+                print(f"note: {note}")
+            print()
+        state = "incomplete " if incomplete else ""
+        print(f"Budget: ${inputs.budget:,.2f} a month; the {state}estimate, "
+              f"${total:,.2f}, is {'OVER' if over else 'within'} it.")
+        if blocking:
+            print(f"Not priced, and not in acknowledged_unpriced: {', '.join(blocking)} "
+                  "(a tier 1 or 2 app needs a complete estimate)")
+    return 1 if over or blocking else 0
 
 
 def _add_risk(subparsers: Any) -> None:

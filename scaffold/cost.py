@@ -1,13 +1,17 @@
 """An offline monthly cost estimate of an app's Terraform, from policies/pricing.yaml.
 
-It is an estimate: list prices for the resources the templates use, times the usage the
-manifest's traffic level stands for. It leaves out free tiers, discounts, taxes, support
-plans, data moved between services, and anything the app does beyond that traffic.
+It is an estimate: list prices times the usage the manifest's traffic level stands for
+(each assumption printed beside it), local modules followed, ``count``/``for_each``
+multiplied, and the LLM calls the manifest's LLM connectors declare. A resource it
+cannot price is never counted as free: the estimate is then "incomplete" and names it.
+It leaves out free tiers, discounts, taxes and support plans.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -16,12 +20,10 @@ from typing import Any
 from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policy_file
-from scaffold.terraform import Resource, parse_file, read_source, resources, tf_files, variables
+from scaffold.terraform import Module, Resource, load_module
 
-DISCLAIMER = ("An estimate from list prices ({region}, {date}) and the traffic in "
-              "microapp.yaml; it leaves out free tiers, discounts, taxes, support plans and "
-              "data moved between services.")
-REFERENCE = re.compile(r"^\$\{var\.([A-Za-z0-9_-]+)\}$")
+DISCLAIMER = ("An estimate from list prices ({region}, checked {date}) and the usage above; "
+              "it leaves out free tiers, discounts, taxes and support plans.")
 
 
 @dataclass(frozen=True)
@@ -37,24 +39,47 @@ class CostLine:
         return self.quantity * self.unit_price
 
 
+@dataclass(frozen=True)
+class Unpriced:
+    """A resource (or LLM connector) the estimate could not price, and why."""
+
+    address: str
+    type: str
+    reason: str
+    path: Path | None = None
+    line: int | None = None
+
+
 @dataclass
 class Estimate:
     region: str
     lines: list[CostLine] = field(default_factory=list)
-    unpriced: list[Resource] = field(default_factory=list)
+    unpriced: list[Unpriced] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
     price_date: str = ""
 
     @property
     def total(self) -> float:
         return sum(line.monthly for line in self.lines)
 
+    @property
+    def complete(self) -> bool:
+        return not self.unpriced
+
+    def unpriced_types(self) -> list[str]:
+        return sorted({item.type for item in self.unpriced})
+
+    def _rows(self) -> list[tuple[str, str, str, str]]:
+        return [(f"{line.address} ({line.item})", f"{line.quantity:,.2f} {line.unit}",
+                 f"${line.unit_price:,.6g}", f"${line.monthly:,.2f}") for line in self.lines]
+
+    def _total_label(self) -> str:
+        return "total" if self.complete else "total (incomplete)"
+
     def table(self) -> str:
-        rows = [("resource", "quantity", "unit price", "monthly")]
-        for line in self.lines:
-            rows.append((f"{line.address} ({line.item})", f"{line.quantity:,.2f} {line.unit}",
-                         f"${line.unit_price:,.6g}", f"${line.monthly:,.2f}"))
-        rows.append(("total", "", "", f"${self.total:,.2f}"))
+        rows = [("resource", "quantity", "unit price", "monthly"), *self._rows(),
+                (self._total_label(), "", "", f"${self.total:,.2f}")]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         out = []
         for index, row in enumerate(rows):
@@ -62,11 +87,40 @@ class Estimate:
                                   row[2].rjust(widths[2]), row[3].rjust(widths[3])]))
             if index == 0 or index == len(rows) - 2:
                 out.append("  ".join("-" * w for w in widths))
-        for resource in self.unpriced:
-            out.append(f"not priced: {resource.type}.{resource.name} (no price in "
-                       "policies/pricing.yaml)")
+        for item in self.unpriced:
+            out.append(f"not priced: {item.address}: {item.reason}")
+        out += [f"assumed: {text}" for text in self.assumptions]
         out.append(DISCLAIMER.format(region=self.region, date=self.price_date))
         return "\n".join(out)
+
+    def markdown(self) -> str:
+        """A table for a pull-request comment."""
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|").replace("\n", " ")
+
+        out = ["| resource | quantity | unit price | monthly |", "|---|---:|---:|---:|"]
+        out += ["| " + " | ".join(cell(part) for part in row) + " |" for row in self._rows()]
+        out.append(f"| **{self._total_label()}** | | | **${self.total:,.2f}** |")
+        if self.unpriced:
+            out += ["", "**Not priced** (the estimate leaves these out):", ""]
+            out += [f"- `{cell(item.address)}`: {cell(item.reason)}" for item in self.unpriced]
+        if self.assumptions:
+            out += ["", "Assumed:", ""] + [f"- {cell(text)}" for text in self.assumptions]
+        out += ["", DISCLAIMER.format(region=self.region, date=self.price_date)]
+        return "\n".join(out)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region, "currency": "USD", "price_date": self.price_date,
+            "total_monthly": round(self.total, 4), "complete": self.complete,
+            "lines": [{"address": line.address, "item": line.item,
+                       "quantity": line.quantity, "unit": line.unit,
+                       "unit_price": line.unit_price, "monthly": round(line.monthly, 4)}
+                      for line in self.lines],
+            "unpriced": [{"address": item.address, "type": item.type, "reason": item.reason}
+                         for item in self.unpriced],
+            "assumptions": list(self.assumptions), "notes": list(self.notes),
+        }
 
 
 @cache
@@ -74,126 +128,968 @@ def pricing() -> dict[str, Any]:
     path = policy_file("pricing.yaml")
     try:
         data = yamlio.load(path.read_text(encoding="utf-8"))
-        for key in ("usage", "assumptions", "prices", "free", "hours_per_month"):
+        for key in ("usage", "assumptions", "prices", "free", "hours_per_month",
+                    "default_region", "llm_models"):
             data[key]  # noqa: B018 - presence check
         return dict(data)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise MicrogateError(f"{path}: the price table is not valid: {exc}") from None
 
 
-class _Pricer:
-    def __init__(self, table: dict[str, Any], region: str) -> None:
+class Pricer:
+    """Prices of one region; a price the region lacks is us-east-1's, with a note."""
+
+    def __init__(self, table: dict[str, Any], region: str, notes: list[str]) -> None:
         self.table = table
-        known = set(table["prices"]["lambda_requests"])
-        self.region = region if region in known else str(table["default_region"])
+        self.region = region
+        self.default = str(table["default_region"])
+        self.notes = notes
+        self._fallbacks: set[str] = set()
 
-    def price(self, key: str) -> tuple[float, str]:
+    def entry(self, key: str, variant: str | None = None) -> tuple[Any, str] | None:
+        """(a price, or tiers [[up to, price], ...]; its unit), or None when the table has
+        no price for that variant."""
         entry = self.table["prices"][key]
-        return float(entry[self.region]), str(entry["unit"])
+        values = entry.get(self.region)
+        if values is None or (isinstance(values, dict) and variant not in values):
+            values = entry.get(self.default)
+            if values is not None and self.region != self.default and \
+                    key not in self._fallbacks:
+                self._fallbacks.add(key)
+                self.notes.append(f"{key}: no {self.region} price in policies/pricing.yaml; "
+                                  f"{self.default}'s used")
+        if isinstance(values, dict):
+            values = values.get(variant) if variant is not None else None
+        if values is None:
+            return None
+        return values, str(entry["unit"])
 
 
-def _number(value: Any, values: dict[str, Any], default: float) -> float:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
+class Usage:
+    """How much each resource is used: the manifest's traffic level and the assumptions
+    in policies/pricing.yaml, or per-resource figures (an infracost usage file's keys)
+    where given. With ``assume=False`` only the given figures count (usage 0 otherwise)."""
+
+    def __init__(self, table: dict[str, Any], traffic: str,
+                 overrides: dict[str, dict[str, Any]] | None = None,
+                 assume: bool = True) -> None:
+        levels = table["usage"]
+        self.traffic = traffic if traffic in levels else "low"
+        self.requests = float(levels[self.traffic]["requests_per_month"]) if assume else 0.0
+        self.table = table
+        self.overrides = overrides or {}
+        self.assume = assume
+        self.used: dict[str, float] = {}
+
+    def assumption(self, name: str) -> float:
+        if not self.assume:
+            return 0.0
+        value = float(self.table["assumptions"][name])
+        self.used[name] = value
+        return value
+
+    def given(self, address: str, key: str) -> float | None:
+        found = self.overrides.get(address, {}).get(key)
+        if found is None and "[" in address:  # count/for_each instances share a figure
+            found = self.overrides.get(address.split("[")[0], {}).get(key)
+        try:
+            return float(found) if found is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def of(self, address: str, key: str, default: float) -> float:
+        found = self.given(address, key)
+        return found if found is not None else default
+
+    def monthly_requests(self, address: str) -> float:
+        return self.of(address, "monthly_requests", self.requests)
+
+    def describe(self) -> list[str]:
+        if not self.assume:
+            return []
+        out = [f"traffic {self.traffic}: {self.requests:,.0f} requests a month "
+               "(microapp.yaml's traffic, policies/pricing.yaml's usage)"]
+        out += [f"{name.replace('_', ' ')}: {value:g}" for name, value in sorted(self.used.items())]
+        return out
+
+
+class _Costing:
+    def __init__(self, pricer: Pricer, usage: Usage, result: Estimate, hours: float) -> None:
+        self.pricer = pricer
+        self.usage = usage
+        self.result = result
+        self.hours = hours
+
+    def add(self, address: str, item: str, quantity: float, key: str,
+            variant: str | None = None) -> bool:
+        """Add ``quantity`` at ``key``'s price (split by its tiers); False when the table
+        has no price for that variant."""
+        found = self.pricer.entry(key, variant)
+        if found is None:
+            return False
+        price, unit = found
+        if quantity <= 0:
+            return True
+        if not isinstance(price, list):
+            self.result.lines.append(CostLine(address, item, quantity, unit, float(price)))
+            return True
+        start = 0.0
+        for limit, tier_price in price:
+            end = math.inf if limit is None else float(limit)
+            if quantity > start:
+                part = min(quantity, end) - start
+                label = item if start == 0 and end >= quantity else \
+                    f"{item}, {_tier_label(start, end)}"
+                self.result.lines.append(CostLine(address, label, part, unit,
+                                                  float(tier_price)))
+            start = end
+        return True
+
+    def missing(self, module: Module, resource: Resource, reason: str) -> None:
+        self.result.unpriced.append(Unpriced(module.address_of(resource), resource.type,
+                                             reason, resource.path, resource.line))
+
+
+def _tier_label(start: float, end: float) -> str:
+    def short(number: float) -> str:
+        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if number >= size:
+                return f"{number / size:g}{suffix}"
+        return f"{number:g}"
+
+    return f"over {short(start)}" if math.isinf(end) else \
+        f"{short(start)} to {short(end)}" if start else f"first {short(end)}"
+
+
+# -- reading attributes ------------------------------------------------------------------
+
+def _value(module: Module, resource: Resource, key: str, default: Any = None) -> Any:
+    if key not in resource.body:
+        return default
+    setting = module.resolve(resource.body[key], resource.path, resource.line)
+    return default if setting is None else setting.value
+
+
+def _number(module: Module, body: dict[str, Any], key: str, resource: Resource,
+            default: float | None) -> float | None:
+    if key not in body:
+        return default
+    setting = module.resolve(body[key], resource.path, resource.line)
+    if setting is None:
+        return default
+    return _as_number(setting.value, default)
+
+
+def _as_number(value: Any, default: float | None) -> float | None:
+    """1024, "1024", "1 vCPU", "2 GB", "0.25 vCPU" as a number (GB and vCPU stay in
+    those units; callers say which unit they expect)."""
     if isinstance(value, bool):
         return default
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        match = REFERENCE.match(value.strip())
-        if match and match.group(1) in values:
-            return _number(values[match.group(1)], values, default)
-        try:
-            return float(value)
-        except ValueError:
-            return default
+        match = re.fullmatch(r"\s*([0-9.]+)\s*(vcpu|gb)?\s*", value, re.IGNORECASE)
+        if match:
+            try:
+                number = float(match.group(1))
+            except ValueError:
+                return default
+            return number * 1024 if match.group(2) else number
     return default
 
 
-def _count(body: dict[str, Any], values: dict[str, Any]) -> float:
-    return _number(body.get("count", 1), values, 1)
+def _blocks(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = body.get(key)
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
 
 
-def load_infra(infra: Path) -> tuple[list[Resource], dict[str, Any]]:
-    """All resources of a Terraform folder, and its variables' values (defaults, then
-    terraform.tfvars)."""
-    found: list[Resource] = []
-    values: dict[str, Any] = {}
-    for tf in tf_files(infra)[0]:
-        parsed = parse_file(tf)
-        found += resources(parsed, tf, read_source(tf))
-        for name, body in variables(parsed).items():
-            if isinstance(body, dict) and "default" in body:
-                values[name] = body["default"]
-    tfvars = infra / "terraform.tfvars"
-    if tfvars in tf_files(infra, "terraform.tfvars")[0]:
-        values.update({k: v for k, v in parse_file(tfvars).items() if not k.startswith("__")})
-    return found, values
+def _text(module: Module, resource: Resource, key: str, default: str) -> str:
+    value = _value(module, resource, key, default)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return str(value) if isinstance(value, str | int | float) else default
 
 
-def estimate(infra: Path, *, traffic: str, region: str) -> Estimate:
+def _referenced(module: Module, value: Any, resource_type: str) -> Resource | None:
+    match = re.search(rf"{resource_type}\.([A-Za-z0-9_-]+)", str(value))
+    if not match:
+        return None
+    return next((r for r in module.resources
+                 if r.type == resource_type and r.name == match.group(1)), None)
+
+
+Pricing = Callable[[_Costing, Module, Resource, str, float], None]
+PRICERS: dict[str, Pricing] = {}
+USAGE_KEYS: dict[str, set[str]] = {}
+
+
+def prices(*types: str, usage: Iterable[str] = ()) -> Callable[[Pricing], Pricing]:
+    """Register a pricing function for resource types, with the infracost usage-file keys
+    it reads."""
+    def register(function: Pricing) -> Pricing:
+        for resource_type in types:
+            PRICERS[resource_type] = function
+            USAGE_KEYS[resource_type] = set(usage)
+        return function
+    return register
+
+
+# -- compute -------------------------------------------------------------------------------
+
+def _architecture(module: Module, resource: Resource) -> str:
+    return "arm64" if "arm64" in str(_value(module, resource, "architectures", "")) \
+        else "x86_64"
+
+
+@prices("aws_lambda_function", usage=("monthly_requests", "request_duration_ms"))
+def _lambda(run: _Costing, module: Module, resource: Resource, address: str,
+            times: float) -> None:
+    memory_gb = (_number(module, resource.body, "memory_size", resource, 128) or 128) / 1024
+    requests = run.usage.monthly_requests(address)
+    duration = run.usage.of(address, "request_duration_ms",
+                            run.usage.assumption("lambda_average_duration_ms")
+                            if run.usage.assume else 0.0) / 1000
+    run.add(address, "requests", times * requests / 1e6, "lambda_requests")
+    run.add(address, "compute", times * requests * duration * memory_gb, "lambda_gb_seconds",
+            _architecture(module, resource))
+
+
+@prices("aws_lambda_provisioned_concurrency_config",
+        usage=("monthly_duration_hrs", "request_duration_ms", "monthly_requests",
+               "architecture", "memory_mb"))
+def _provisioned_concurrency(run: _Costing, module: Module, resource: Resource,
+                             address: str, times: float) -> None:
+    function = _referenced(module, resource.body.get("function_name"), "aws_lambda_function")
+    memory = run.usage.given(address, "memory_mb") or (
+        _number(module, function.body, "memory_size", function, 128) if function else 128) \
+        or 128
+    architecture = str(run.usage.overrides.get(address, {}).get("architecture") or (
+        _architecture(module, function) if function else "x86_64"))
+    executions = _number(module, resource.body, "provisioned_concurrent_executions",
+                         resource, None)
+    if executions is None:
+        run.missing(module, resource, "provisioned_concurrent_executions is decided when "
+                    "Terraform runs")
+        return
+    hours = run.usage.of(address, "monthly_duration_hrs", run.hours)
+    gb = memory / 1024
+    run.add(address, "provisioned concurrency", times * executions * gb * hours * 3600,
+            "lambda_provisioned_gb_seconds", architecture)
+    # Requests and their duration are counted on the function unless given here.
+    requests = run.usage.of(address, "monthly_requests", 0)
+    duration = run.usage.of(address, "request_duration_ms", 0) / 1000
+    run.add(address, "requests", times * requests / 1e6, "lambda_requests")
+    run.add(address, "compute", times * requests * duration * gb,
+            "lambda_provisioned_duration_gb_seconds", architecture)
+
+
+@prices("aws_ecs_service")
+def _ecs_service(run: _Costing, module: Module, resource: Resource, address: str,
+                 times: float) -> None:
+    launch = _text(module, resource, "launch_type", "FARGATE").upper()
+    if launch == "EC2" or "capacity_provider_strategy" in resource.body and \
+            "FARGATE" not in str(resource.body.get("capacity_provider_strategy")):
+        return  # the EC2 instances it runs on are priced themselves
+    tasks = times * (_number(module, resource.body, "desired_count", resource, 1) or 0)
+    definition = _referenced(module, resource.body.get("task_definition"),
+                             "aws_ecs_task_definition")
+    if definition is None:
+        run.missing(module, resource, "its task definition is not in this Terraform, so "
+                    "its CPU and memory are unknown")
+        return
+    vcpu = (_number(module, definition.body, "cpu", definition, None) or 0) / 1024
+    memory_gb = (_number(module, definition.body, "memory", definition, None) or 0) / 1024
+    if not vcpu or not memory_gb:
+        run.missing(module, resource, "its task definition's cpu and memory are decided "
+                    "when Terraform runs")
+        return
+    run.add(address, "vCPU", tasks * vcpu * run.hours, "fargate_vcpu_hours")
+    run.add(address, "memory", tasks * memory_gb * run.hours, "fargate_gb_hours")
+
+
+def _volume(run: _Costing, address: str, item: str, size: float, kind: str, iops: float,
+            storage_key: str = "ebs_storage", iops_key: str = "ebs_iops",
+            times: float = 1.0) -> bool:
+    if not run.add(address, f"{item} ({kind})", times * size, storage_key, kind):
+        return False
+    if iops and kind in ("io1", "io2"):
+        run.add(address, f"{item} IOPS ({kind})", times * iops, iops_key, kind)
+    return True
+
+
+@prices("aws_instance")
+def _instance(run: _Costing, module: Module, resource: Resource, address: str,
+              times: float) -> None:
+    instance_type = _text(module, resource, "instance_type", "")
+    if not run.add(address, f"instance ({instance_type})", times * run.hours,
+                   "ec2_instance_hours", instance_type):
+        run.missing(module, resource, f"instance type {instance_type or '(unknown)'} is not "
+                    "in policies/pricing.yaml")
+        return
+    root = (_blocks(resource.body, "root_block_device") or [{}])[0]
+    size = _number(module, root, "volume_size", resource, None) or \
+        float(run.usage.table["assumptions"]["instance_root_volume_gb"])
+    _volume(run, address, "root volume", size, str(root.get("volume_type", "gp2")),
+            _number(module, root, "iops", resource, 0) or 0, times=times)
+    for volume in _blocks(resource.body, "ebs_block_device"):
+        _volume(run, address, "volume", _number(module, volume, "volume_size", resource, 8)
+                or 8, str(volume.get("volume_type", "gp2")),
+                _number(module, volume, "iops", resource, 0) or 0, times=times)
+    if _value(module, resource, "monitoring", False) is True:
+        run.add(address, "detailed monitoring", times * 7, "ec2_detailed_monitoring")
+
+
+@prices("aws_ebs_volume")
+def _ebs_volume(run: _Costing, module: Module, resource: Resource, address: str,
+                times: float) -> None:
+    kind = _text(module, resource, "type", "gp2")
+    size = _number(module, resource.body, "size", resource, 8) or 8
+    if not _volume(run, address, "volume", size, kind,
+                   _number(module, resource.body, "iops", resource, 0) or 0, times=times):
+        run.missing(module, resource, f"volume type {kind} is not in policies/pricing.yaml")
+
+
+@prices("aws_ebs_snapshot", "aws_ebs_snapshot_copy", usage=("monthly_list_block_requests",))
+def _ebs_snapshot(run: _Costing, module: Module, resource: Resource, address: str,
+                  times: float) -> None:
+    volume = _referenced(module, resource.body.get("volume_id") or
+                         resource.body.get("source_snapshot_id"), "aws_ebs_volume")
+    size = _number(module, volume.body, "size", volume, None) if volume else None
+    if size is None:
+        run.missing(module, resource, "the size of the volume it copies is decided when "
+                    "Terraform runs")
+        return
+    run.add(address, "snapshot storage", times * size, "ebs_snapshot_storage")
+
+
+@prices("aws_eip")
+def _eip(run: _Costing, module: Module, resource: Resource, address: str,
+         times: float) -> None:
+    run.add(address, "public IPv4 address", times * run.hours, "public_ipv4_hours")
+
+
+@prices("aws_eks_cluster")
+def _eks_cluster(run: _Costing, module: Module, resource: Resource, address: str,
+                 times: float) -> None:
+    version = _text(module, resource, "version", "")
+    extended = version in {str(v) for v in run.pricer.table.get(
+        "eks_extended_support_versions", [])}
+    support = "extended" if extended else "standard"
+    run.add(address, f"cluster ({support} support)", times * run.hours, "eks_cluster_hours",
+            support)
+
+
+@prices("aws_eks_node_group", usage=("instances",))
+def _eks_node_group(run: _Costing, module: Module, resource: Resource, address: str,
+                    times: float) -> None:
+    types = _value(module, resource, "instance_types", None)
+    template = _referenced(module, str(resource.body.get("launch_template", "")),
+                           "aws_launch_template")
+    if not types and template is not None:
+        types = [_text(module, template, "instance_type", "")]
+    instance_type = str(types[0]) if isinstance(types, list) and types else "t3.medium"
+    scaling = (_blocks(resource.body, "scaling_config") or [{}])[0]
+    nodes = run.usage.of(address, "instances",
+                         _number(module, scaling, "desired_size", resource, 1) or 0)
+    if not run.add(address, f"nodes ({instance_type})", times * nodes * run.hours,
+                   "ec2_instance_hours", instance_type):
+        run.missing(module, resource, f"instance type {instance_type} is not in "
+                    "policies/pricing.yaml")
+        return
+    disk = _number(module, resource.body, "disk_size", resource, None) or \
+        float(run.usage.table["assumptions"]["node_disk_gb"])
+    _volume(run, address, "node disks", disk * nodes, "gp2", 0, times=times)
+
+
+@prices("aws_apprunner_service")
+def _app_runner(run: _Costing, module: Module, resource: Resource, address: str,
+                times: float) -> None:
+    config = (_blocks(resource.body, "instance_configuration") or [{}])[0]
+    vcpu = (_as_number(config.get("cpu", 1024), 1024) or 1024) / 1024
+    memory_gb = (_as_number(config.get("memory", 2048), 2048) or 2048) / 1024
+    active = run.usage.assumption("app_runner_active_share") if run.usage.assume else 0.0
+    run.add(address, "provisioned memory", times * memory_gb * run.hours,
+            "app_runner_gb_hours")
+    run.add(address, "active vCPU", times * vcpu * run.hours * active,
+            "app_runner_vcpu_hours")
+
+
+# -- data -----------------------------------------------------------------------------------
+
+RDS_ENGINES = {"mysql": "mysql", "mariadb": "mysql", "postgres": "postgres"}
+
+
+@prices("aws_db_instance")
+def _db_instance(run: _Costing, module: Module, resource: Resource, address: str,
+                 times: float) -> None:
+    engine = _text(module, resource, "engine", "")
+    instance_class = _text(module, resource, "instance_class", "")
+    family = RDS_ENGINES.get(engine)
+    multi_az = 2.0 if _value(module, resource, "multi_az", False) is True else 1.0
+    if engine.startswith("aurora"):
+        found = run.add(address, f"instance ({instance_class})", times * run.hours,
+                        "aurora_instance_hours", instance_class)
+    else:
+        found = family is not None and run.add(
+            address, f"instance ({engine}, {instance_class}"
+            f"{', Multi-AZ' if multi_az > 1 else ''})", times * multi_az * run.hours,
+            "rds_instance_hours", f"{family}/{instance_class}")
+    if not found:
+        run.missing(module, resource, f"{engine or 'an unknown engine'} on "
+                    f"{instance_class or 'an unknown class'} is not in policies/pricing.yaml")
+        return
+    if engine.startswith("aurora"):
+        return
+    storage = _number(module, resource.body, "allocated_storage", resource, None) or \
+        run.usage.of(address, "storage_gb", 20)
+    kind = _text(module, resource, "storage_type",
+                 "io1" if "iops" in resource.body else "gp2")
+    _volume(run, address, "storage", storage * multi_az, kind,
+            (_number(module, resource.body, "iops", resource, 0) or 0) * multi_az,
+            "rds_storage", "rds_iops", times=times)
+
+
+@prices("aws_rds_cluster", usage=("storage_gb", "monthly_io_requests",
+                                  "capacity_units_per_hr"))
+def _rds_cluster(run: _Costing, module: Module, resource: Resource, address: str,
+                 times: float) -> None:
+    if _text(module, resource, "storage_type", "") == "aurora-iopt1":
+        run.missing(module, resource, "Aurora I/O-Optimized storage is not in "
+                    "policies/pricing.yaml")
+        return
+    if _text(module, resource, "engine_mode", "provisioned") == "serverless":
+        scaling = (_blocks(resource.body, "scaling_configuration") or [{}])[0]
+        minimum = _number(module, scaling, "min_capacity", resource, 1) or 1
+        acu = run.usage.of(address, "capacity_units_per_hr",
+                           minimum if run.usage.assume else 0)
+        run.add(address, "serverless v1 capacity", times * acu * run.hours,
+                "aurora_serverless_v1_acu_hours")
+    storage = run.usage.of(address, "storage_gb",
+                           run.usage.assumption("database_storage_gb"))
+    io = run.usage.of(address, "monthly_io_requests",
+                      run.usage.requests * (run.usage.assumption("reads_per_request")
+                                            + run.usage.assumption("writes_per_request"))
+                      if run.usage.assume else 0)
+    run.add(address, "storage", times * storage, "aurora_storage")
+    run.add(address, "I/O requests", times * io / 1e6, "aurora_io")
+
+
+@prices("aws_rds_cluster_instance", usage=("capacity_units_per_hr",))
+def _rds_cluster_instance(run: _Costing, module: Module, resource: Resource, address: str,
+                          times: float) -> None:
+    instance_class = _text(module, resource, "instance_class", "")
+    if instance_class == "db.serverless":
+        cluster = _referenced(module, resource.body.get("cluster_identifier"),
+                              "aws_rds_cluster")
+        scaling = (_blocks(cluster.body, "serverlessv2_scaling_configuration")
+                   if cluster else []) or [{}]
+        minimum = _number(module, scaling[0], "min_capacity", resource, 0.5) or 0.5
+        acu = run.usage.of(address, "capacity_units_per_hr", minimum)
+        run.add(address, "serverless v2 capacity", times * acu * run.hours,
+                "aurora_serverless_v2_acu_hours")
+        return
+    if not run.add(address, f"instance ({instance_class})", times * run.hours,
+                   "aurora_instance_hours", instance_class):
+        run.missing(module, resource, f"Aurora instance class {instance_class or '(unknown)'}"
+                    " is not in policies/pricing.yaml")
+
+
+@prices("aws_neptune_cluster_instance")
+def _neptune_instance(run: _Costing, module: Module, resource: Resource, address: str,
+                      times: float) -> None:
+    instance_class = _text(module, resource, "instance_class", "")
+    cluster = _referenced(module, resource.body.get("cluster_identifier"),
+                          "aws_neptune_cluster")
+    if cluster is not None and _text(module, cluster, "storage_type", "") == "iopt1":
+        run.missing(module, resource, "Neptune I/O-Optimized is not in policies/pricing.yaml")
+        return
+    if not run.add(address, f"instance ({instance_class})", times * run.hours,
+                   "neptune_instance_hours", instance_class):
+        run.missing(module, resource, f"Neptune instance class {instance_class or '(unknown)'}"
+                    " is not in policies/pricing.yaml")
+
+
+@prices("aws_neptune_cluster", usage=("storage_gb", "monthly_io_requests"))
+def _neptune_cluster(run: _Costing, module: Module, resource: Resource, address: str,
+                     times: float) -> None:
+    storage = run.usage.of(address, "storage_gb", run.usage.assumption("database_storage_gb"))
+    io = run.usage.of(address, "monthly_io_requests",
+                      run.usage.requests * run.usage.assumption("reads_per_request")
+                      if run.usage.assume else 0)
+    run.add(address, "storage", times * storage, "neptune_storage")
+    run.add(address, "I/O requests", times * io / 1e6, "neptune_io")
+
+
+@prices("aws_dynamodb_table", usage=("monthly_write_request_units",
+                                     "monthly_read_request_units", "storage_gb"))
+def _dynamodb(run: _Costing, module: Module, resource: Resource, address: str,
+              times: float) -> None:
+    if _text(module, resource, "billing_mode", "PROVISIONED") == "PAY_PER_REQUEST":
+        writes = run.usage.of(address, "monthly_write_request_units", run.usage.requests *
+                              run.usage.assumption("writes_per_request")
+                              if run.usage.assume else 0)
+        reads = run.usage.of(address, "monthly_read_request_units", run.usage.requests *
+                             run.usage.assumption("reads_per_request")
+                             if run.usage.assume else 0)
+        run.add(address, "write request units", times * writes / 1e6,
+                "dynamodb_write_request_units")
+        run.add(address, "read request units", times * reads / 1e6,
+                "dynamodb_read_request_units")
+    else:
+        wcu = _number(module, resource.body, "write_capacity", resource, None)
+        rcu = _number(module, resource.body, "read_capacity", resource, None)
+        if wcu is None or rcu is None:
+            run.missing(module, resource, "its read_capacity/write_capacity are decided "
+                        "when Terraform runs")
+            return
+        run.add(address, "write capacity", times * wcu * run.hours, "dynamodb_wcu_hours")
+        run.add(address, "read capacity", times * rcu * run.hours, "dynamodb_rcu_hours")
+    storage = run.usage.of(address, "storage_gb", run.usage.assumption("table_storage_gb"))
+    run.add(address, "storage", times * storage, "dynamodb_storage")
+
+
+@prices("aws_elasticache_cluster")
+def _elasticache_cluster(run: _Costing, module: Module, resource: Resource, address: str,
+                         times: float) -> None:
+    if "replication_group_id" in resource.body:
+        return  # its nodes are priced on the replication group
+    node_type = _text(module, resource, "node_type", "")
+    nodes = _number(module, resource.body, "num_cache_nodes", resource, 1) or 1
+    if not run.add(address, f"nodes ({node_type})", times * nodes * run.hours,
+                   "elasticache_node_hours", node_type):
+        run.missing(module, resource, f"node type {node_type or '(unknown)'} is not in "
+                    "policies/pricing.yaml")
+
+
+@prices("aws_elasticache_replication_group")
+def _elasticache_group(run: _Costing, module: Module, resource: Resource, address: str,
+                       times: float) -> None:
+    node_type = _text(module, resource, "node_type", "")
+    body = resource.body
+    clusters = _number(module, body, "num_cache_clusters", resource, None) or \
+        _number(module, body, "number_cache_clusters", resource, None)
+    if clusters is None:
+        groups = _number(module, body, "num_node_groups", resource, None)
+        replicas = _number(module, body, "replicas_per_node_group", resource, 0) or 0
+        clusters = groups * (replicas + 1) if groups else 1
+    if not run.add(address, f"nodes ({node_type})", times * clusters * run.hours,
+                   "elasticache_node_hours", node_type):
+        run.missing(module, resource, f"node type {node_type or '(unknown)'} is not in "
+                    "policies/pricing.yaml")
+
+
+@prices("aws_opensearch_domain", "aws_elasticsearch_domain")
+def _opensearch(run: _Costing, module: Module, resource: Resource, address: str,
+                times: float) -> None:
+    config = (_blocks(resource.body, "cluster_config") or [{}])[0]
+
+    def search_type(value: Any) -> str:
+        return str(value).replace(".elasticsearch", ".search")
+
+    instance_type = search_type(config.get("instance_type", "m4.large.search"))
+    count = _number(module, config, "instance_count", resource, 1) or 1
+    groups = [("instances", instance_type, count)]
+    if config.get("dedicated_master_enabled") is True:
+        groups.append(("dedicated masters",
+                       search_type(config.get("dedicated_master_type", instance_type)),
+                       _number(module, config, "dedicated_master_count", resource, 3) or 3))
+    if config.get("warm_enabled") is True:
+        groups.append(("UltraWarm", search_type(config.get("warm_type", "")),
+                       _number(module, config, "warm_count", resource, 2) or 2))
+    for item, kind, number in groups:
+        if not run.add(address, f"{item} ({kind})", times * number * run.hours,
+                       "opensearch_instance_hours", kind):
+            run.missing(module, resource, f"instance type {kind} is not in "
+                        "policies/pricing.yaml")
+            return
+    ebs = (_blocks(resource.body, "ebs_options") or [{}])[0]
+    if ebs.get("ebs_enabled", True) is not False and "volume_size" in ebs:
+        kind = str(ebs.get("volume_type", "gp2"))
+        size = _number(module, ebs, "volume_size", resource, 10) or 10
+        _volume(run, address, "storage", size * count, kind,
+                (_number(module, ebs, "iops", resource, 0) or 0), "opensearch_storage",
+                "opensearch_iops", times=times)
+
+
+@prices("aws_s3_bucket")
+def _s3_bucket(run: _Costing, module: Module, resource: Resource, address: str,
+               times: float) -> None:
+    storage = run.usage.assumption("bucket_storage_gb") if run.usage.assume else 0.0
+    run.add(address, "storage (standard)", times * storage, "s3_storage", "STANDARD")
+
+
+@prices("aws_ecr_repository")
+def _ecr(run: _Costing, module: Module, resource: Resource, address: str,
+         times: float) -> None:
+    storage = run.usage.assumption("image_storage_gb") if run.usage.assume else 0.0
+    run.add(address, "image storage", times * storage, "ecr_storage")
+
+
+# -- network ----------------------------------------------------------------------------------
+
+@prices("aws_lb", "aws_alb")
+def _load_balancer(run: _Costing, module: Module, resource: Resource, address: str,
+                   times: float) -> None:
+    kind = _text(module, resource, "load_balancer_type", "application")
+    if not run.add(address, f"{kind} load balancer", times * run.hours, "alb_hours", kind):
+        run.missing(module, resource, f"load balancer type {kind} is not in "
+                    "policies/pricing.yaml")
+        return
+    lcu = run.usage.assumption("lb_lcu") if run.usage.assume else 0.0
+    run.add(address, "capacity units", times * lcu * run.hours, "alb_capacity_unit_hours",
+            kind)
+
+
+@prices("aws_elb", usage=("monthly_data_processed_gb",))
+def _classic_elb(run: _Costing, module: Module, resource: Resource, address: str,
+                 times: float) -> None:
+    run.add(address, "classic load balancer", times * run.hours, "classic_elb_hours")
+    run.add(address, "data processed", times * run.usage.of(
+        address, "monthly_data_processed_gb", _response_gb(run)), "classic_elb_data")
+
+
+def _response_gb(run: _Costing) -> float:
+    if not run.usage.assume:
+        return 0.0
+    return run.usage.requests * run.usage.assumption("response_kb_per_request") / 1e6
+
+
+@prices("aws_nat_gateway", usage=("monthly_data_processed_gb",))
+def _nat_gateway(run: _Costing, module: Module, resource: Resource, address: str,
+                 times: float) -> None:
+    run.add(address, "NAT gateway", times * run.hours, "nat_gateway_hours")
+    run.add(address, "data processed", times * run.usage.of(
+        address, "monthly_data_processed_gb", _response_gb(run)), "nat_gateway_data")
+
+
+@prices("aws_vpc_endpoint", usage=("monthly_data_processed_gb",))
+def _vpc_endpoint(run: _Costing, module: Module, resource: Resource, address: str,
+                  times: float) -> None:
+    kind = _text(module, resource, "vpc_endpoint_type", "Gateway")
+    if kind == "Gateway":
+        return  # gateway endpoints (S3, DynamoDB) are free
+    subnets = _value(module, resource, "subnet_ids", None)
+    zones = float(len(subnets)) if isinstance(subnets, list) and subnets else 1.0
+    if not run.add(address, f"endpoint ({kind})", times * zones * run.hours,
+                   "vpc_endpoint_hours", kind):
+        run.missing(module, resource, f"endpoint type {kind} is not in policies/pricing.yaml")
+        return
+    run.add(address, "data processed", times * run.usage.of(
+        address, "monthly_data_processed_gb", 0), "vpc_endpoint_data", kind)
+
+
+@prices("aws_cloudfront_distribution")
+def _cloudfront(run: _Costing, module: Module, resource: Resource, address: str,
+                times: float) -> None:
+    requests = run.usage.requests
+    gigabytes = requests * run.usage.assumption("page_kb_per_request") / 1e6 \
+        if run.usage.assume else 0.0
+    run.add(address, "data out", times * gigabytes, "cloudfront_transfer")
+    run.add(address, "requests", times * requests / 1e4, "cloudfront_requests")
+
+
+@prices("aws_apigatewayv2_api", usage=("monthly_requests", "monthly_messages",
+                                       "monthly_connection_mins"))
+def _http_api(run: _Costing, module: Module, resource: Resource, address: str,
+              times: float) -> None:
+    if _text(module, resource, "protocol_type", "HTTP").upper() == "WEBSOCKET":
+        messages = run.usage.of(address, "monthly_messages", run.usage.requests)
+        minutes = run.usage.of(address, "monthly_connection_mins", 0)
+        run.add(address, "messages", times * messages / 1e6, "websocket_messages")
+        run.add(address, "connection minutes", times * minutes / 1e6,
+                "websocket_connection_minutes")
+        return
+    run.add(address, "requests", times * run.usage.monthly_requests(address) / 1e6,
+            "http_api_requests")
+
+
+@prices("aws_api_gateway_rest_api", usage=("monthly_requests",))
+def _rest_api(run: _Costing, module: Module, resource: Resource, address: str,
+              times: float) -> None:
+    run.add(address, "requests", times * run.usage.monthly_requests(address) / 1e6,
+            "rest_api_requests")
+
+
+@prices("aws_route53_zone")
+def _route53_zone(run: _Costing, module: Module, resource: Resource, address: str,
+                  times: float) -> None:
+    run.add(address, "hosted zone", times, "route53_zone")
+
+
+@prices("aws_route53_record", usage=("monthly_standard_queries",
+                                     "monthly_latency_based_queries", "monthly_geo_queries"))
+def _route53_record(run: _Costing, module: Module, resource: Resource, address: str,
+                    times: float) -> None:
+    if "alias" in resource.body and not run.usage.overrides.get(address):
+        return  # queries to alias records of AWS resources are free
+    default = run.usage.requests * run.usage.assumption("dns_queries_per_request") \
+        if run.usage.assume else 0.0
+    for key, kind in (("monthly_standard_queries", "simple"),
+                      ("monthly_latency_based_queries", "latency"),
+                      ("monthly_geo_queries", "geolocation")):
+        queries = run.usage.of(address, key, default if kind == "simple" else 0)
+        run.add(address, f"{kind} queries", times * queries / 1e6, "route53_queries", kind)
+
+
+# -- security, monitoring, integration -----------------------------------------------------
+
+@prices("aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key",
+        usage=("monthly_requests",))
+def _kms_key(run: _Costing, module: Module, resource: Resource, address: str,
+             times: float) -> None:
+    run.add(address, "key", times, "kms_key")
+    requests = run.usage.of(address, "monthly_requests", run.usage.requests *
+                            run.usage.assumption("kms_requests_per_request")
+                            if run.usage.assume else 0)
+    run.add(address, "requests", times * requests / 1e4, "kms_requests")
+
+
+@prices("aws_secretsmanager_secret", usage=("monthly_requests",))
+def _secret(run: _Costing, module: Module, resource: Resource, address: str,
+            times: float) -> None:
+    run.add(address, "secret", times, "secret")
+    requests = run.usage.of(address, "monthly_requests",
+                            run.usage.assumption("secret_reads_per_month"))
+    run.add(address, "API calls", times * requests / 1e4, "secret_requests")
+
+
+@prices("aws_ssm_parameter", usage=("parameter_storage_hrs", "monthly_api_interactions",
+                                    "api_throughput_limit"))
+def _ssm_parameter(run: _Costing, module: Module, resource: Resource, address: str,
+                   times: float) -> None:
+    if _text(module, resource, "tier", "Standard") != "Advanced":
+        return  # standard parameters and their standard throughput are free
+    hours = run.usage.of(address, "parameter_storage_hrs", run.hours)
+    run.add(address, "advanced parameter", times * hours / run.hours, "ssm_advanced_parameter")
+    interactions = run.usage.of(address, "monthly_api_interactions", 0)
+    run.add(address, "API interactions", times * interactions / 1e4, "secret_requests")
+
+
+@prices("aws_cloudwatch_log_group", usage=("monthly_data_ingested_gb", "storage_gb",
+                                           "monthly_data_scanned_gb"))
+def _log_group(run: _Costing, module: Module, resource: Resource, address: str,
+               times: float) -> None:
+    ingested = run.usage.of(address, "monthly_data_ingested_gb", run.usage.requests *
+                            run.usage.assumption("log_kb_per_request") / 1e6
+                            if run.usage.assume else 0)
+    run.add(address, "log ingestion", times * ingested, "log_ingestion")
+    run.add(address, "log storage", times * run.usage.of(address, "storage_gb", 0),
+            "log_storage")
+    run.add(address, "Logs Insights scanned", times * run.usage.of(
+        address, "monthly_data_scanned_gb", 0), "log_insights_scanned")
+
+
+@prices("aws_cloudwatch_metric_alarm")
+def _alarm(run: _Costing, module: Module, resource: Resource, address: str,
+           times: float) -> None:
+    queries = _blocks(resource.body, "metric_query")
+    metrics = sum(1 for query in queries if _blocks(query, "metric")) or 1
+    periods = [_number(module, resource.body, "period", resource, 60) or 60] + [
+        _number(module, block, "period", resource, 60) or 60
+        for query in queries for block in _blocks(query, "metric")]
+    resolution = "high" if min(periods) < 60 else "standard"
+    if "ANOMALY_DETECTION_BAND" in str(queries):
+        metrics *= 3
+    run.add(address, f"alarm metrics ({resolution} resolution)", times * metrics,
+            "alarm_metrics", resolution)
+
+
+@prices("aws_cloudwatch_dashboard")
+def _dashboard(run: _Costing, module: Module, resource: Resource, address: str,
+               times: float) -> None:
+    run.add(address, "dashboard", times, "dashboard")
+
+
+@prices("aws_sqs_queue", usage=("monthly_requests",))
+def _sqs(run: _Costing, module: Module, resource: Resource, address: str,
+         times: float) -> None:
+    kind = "fifo" if _value(module, resource, "fifo_queue", False) is True else "standard"
+    # each message is sent, received and deleted: three requests
+    requests = run.usage.of(address, "monthly_requests", 3 * run.usage.requests *
+                            run.usage.assumption("messages_per_request")
+                            if run.usage.assume else 0)
+    run.add(address, f"requests ({kind})", times * requests / 1e6, "sqs_requests", kind)
+
+
+@prices("aws_sns_topic", usage=("monthly_requests",))
+def _sns(run: _Costing, module: Module, resource: Resource, address: str,
+         times: float) -> None:
+    kind = "fifo" if _value(module, resource, "fifo_topic", False) is True else "standard"
+    requests = run.usage.of(address, "monthly_requests", run.usage.requests *
+                            run.usage.assumption("messages_per_request")
+                            if run.usage.assume else 0)
+    run.add(address, f"publishes ({kind})", times * requests / 1e6, "sns_requests", kind)
+
+
+@prices("aws_cloudwatch_event_bus", usage=("monthly_custom_events",))
+def _event_bus(run: _Costing, module: Module, resource: Resource, address: str,
+               times: float) -> None:
+    events = run.usage.of(address, "monthly_custom_events", run.usage.requests *
+                          run.usage.assumption("messages_per_request")
+                          if run.usage.assume else 0)
+    run.add(address, "custom events", times * events / 1e6, "eventbridge_events")
+
+
+@prices("aws_scheduler_schedule")
+def _schedule(run: _Costing, module: Module, resource: Resource, address: str,
+              times: float) -> None:
+    expression = _text(module, resource, "schedule_expression", "")
+    per_month = _runs_per_month(expression, run.hours)
+    if per_month is None:
+        run.missing(module, resource, f"the schedule {expression or '(unknown)'} is not one "
+                    "microgate can count")
+        return
+    run.add(address, "invocations", times * per_month / 1e6, "scheduler_invocations")
+
+
+def _runs_per_month(expression: str, hours: float) -> float | None:
+    match = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)",
+                         expression.strip())
+    if match:
+        every = float(match.group(1)) * {"m": 1 / 60, "h": 1, "d": 24}[match.group(2)[0]]
+        return hours / every
+    if expression.startswith(("cron(", "at(")):
+        return 1.0 if expression.startswith("at(") else hours  # at most hourly, counted so
+    return None
+
+
+@prices("aws_sfn_state_machine", usage=("monthly_transitions", "monthly_requests",
+                                        "workflow_duration_ms", "memory_mb"))
+def _step_functions(run: _Costing, module: Module, resource: Resource, address: str,
+                    times: float) -> None:
+    if _text(module, resource, "type", "STANDARD").upper() == "EXPRESS":
+        requests = run.usage.of(address, "monthly_requests", run.usage.requests)
+        duration = run.usage.of(address, "workflow_duration_ms", 0) / 1000
+        memory_gb = run.usage.of(address, "memory_mb", 64) / 1024
+        run.add(address, "requests", times * requests / 1e6, "sfn_express_requests")
+        run.add(address, "duration", times * requests * duration * memory_gb / 3600,
+                "sfn_express_gb_hours")
+        return
+    transitions = run.usage.of(address, "monthly_transitions", run.usage.requests *
+                               run.usage.assumption("transitions_per_execution")
+                               if run.usage.assume else 0)
+    run.add(address, "state transitions", times * transitions / 1e3, "sfn_transitions")
+
+
+# -- the estimate ---------------------------------------------------------------------------
+
+def _data_transfer(run: _Costing, root: Module, found: list[tuple[Module, Resource]]) -> None:
+    """Responses served to the internet from the region (CloudFront's are priced on it)."""
+    serving = {"aws_apigatewayv2_api", "aws_api_gateway_rest_api", "aws_lb", "aws_alb",
+               "aws_elb", "aws_lambda_function_url", "aws_instance", "aws_apprunner_service"}
+    if not run.usage.assume or not any(r.type in serving for _, r in found):
+        return
+    run.add(root.address or "(the app)", "data transfer out", _response_gb(run),
+            "data_transfer_out")
+
+
+def estimate(infra: Path, *, traffic: str, region: str,
+             usage: dict[str, dict[str, Any]] | None = None, assume: bool = True,
+             boundary: Path | None = None) -> Estimate:
+    """The monthly cost of the root module in ``infra`` and the local modules it calls."""
     table = pricing()
-    pricer = _Pricer(table, region)
-    result = Estimate(pricer.region, price_date=str(
-        table["prices"]["lambda_requests"].get("date", "")))
-    if pricer.region != region:
-        result.notes.append(f"no prices for {region} in policies/pricing.yaml; "
-                            f"used {pricer.region}")
-    usage = table["usage"].get(traffic) or table["usage"]["low"]
-    requests = float(usage["requests_per_month"])
-    assumptions = table["assumptions"]
-    hours = float(table["hours_per_month"])
-    found, values = load_infra(infra)
-    result.notes += tf_files(infra)[1]
-    by_address = {f"{r.type}.{r.name}": r for r in found}
+    result = Estimate(region, price_date=str(table["prices"]["lambda_requests"].get(
+        "date", "")))
+    run = _Costing(Pricer(table, region, result.notes), Usage(table, traffic, usage, assume),
+                   result, float(table["hours_per_month"]))
+    root = load_module(infra, boundary=boundary)
+    free = set(table["free"])
+    free_providers = {f"{name}_" for name in table.get("free_providers", [])}
+    found: list[tuple[Module, Resource]] = []
+    for module in root.walk():
+        result.notes += module.notes
+        for path, _, message in module.errors:
+            result.unpriced.append(Unpriced(str(path.name), "unreadable Terraform", message,
+                                            path, None))
+        for resource in module.resources:
+            found.append((module, resource))
     services_tasks = 0.0
-
-    def add(resource: Resource, item: str, quantity: float, key: str) -> None:
-        unit_price, unit = pricer.price(key)
-        result.lines.append(CostLine(f"{resource.type}.{resource.name}", item, quantity, unit,
-                                     unit_price))
-
-    for resource in found:
-        body, count = resource.body, _count(resource.body, values)
-        if resource.type in table["free"]:
+    for module, resource in found:
+        times, note = module.multiplier(resource)
+        if note:
+            result.notes.append(note)
+        times *= module.count
+        if resource.type in free or times <= 0 or resource.type.startswith(
+                tuple(free_providers)):
             continue
-        if resource.type == "aws_lambda_function":
-            memory_gb = _number(body.get("memory_size"), values, 128) / 1024
-            seconds = float(assumptions["lambda_average_duration_ms"]) / 1000
-            add(resource, "requests", count * requests / 1e6, "lambda_requests")
-            add(resource, "compute", count * requests * seconds * memory_gb, "lambda_gb_seconds")
-        elif resource.type == "aws_apigatewayv2_api":
-            add(resource, "requests", count * requests / 1e6, "http_api_requests")
-        elif resource.type == "aws_cloudwatch_log_group":
-            gigabytes = requests * float(assumptions["log_kb_per_request"]) / 1e6
-            add(resource, "log ingestion", count * gigabytes, "log_ingestion")
-        elif resource.type == "aws_ecs_service":
-            tasks = count * _number(body.get("desired_count"), values, 1)
-            services_tasks += tasks
-            definition = by_address.get(_referenced(body.get("task_definition"),
-                                                    "aws_ecs_task_definition"))
-            definition_body = definition.body if definition else {}
-            vcpu = _number(definition_body.get("cpu"), values, 256) / 1024
-            memory_gb = _number(definition_body.get("memory"), values, 512) / 1024
-            add(resource, "vCPU", tasks * vcpu * hours, "fargate_vcpu_hours")
-            add(resource, "memory", tasks * memory_gb * hours, "fargate_gb_hours")
-        elif resource.type == "aws_s3_bucket":
-            add(resource, "storage", count * float(assumptions["static_site_storage_gb"]),
-                "s3_storage")
-        elif resource.type == "aws_cloudfront_distribution":
-            gigabytes = requests * float(assumptions["page_kb_per_request"]) / 1e6
-            add(resource, "data out", count * gigabytes, "cloudfront_transfer")
-            add(resource, "requests", count * requests / 1e4, "cloudfront_requests")
-        else:
-            result.unpriced.append(resource)
-    for resource in found:
+        if not resource.type.startswith("aws_"):
+            run.missing(module, resource, "only AWS resources are priced")
+            continue
+        pricer = PRICERS.get(resource.type)
+        address = module.address_of(resource)
+        if pricer is None:
+            run.missing(module, resource, "no price in policies/pricing.yaml")
+            continue
+        pricer(run, module, resource, address, times)
+        if resource.type == "aws_ecs_service":
+            services_tasks += times * (_number(module, resource.body, "desired_count",
+                                               resource, 1) or 0)
+    for module, resource in found:
         if resource.type == "aws_ecs_cluster" and "containerInsights" in str(resource.body):
-            add(resource, "container insights", max(services_tasks, 1) * 0.5,
-                "ecs_container_insights")
+            run.add(module.address_of(resource), "container insights",
+                    max(services_tasks, 1) * 0.5, "ecs_container_insights")
+    _data_transfer(run, root, found)
+    result.assumptions = run.usage.describe()
     return result
 
 
-def _referenced(value: Any, resource_type: str) -> str:
-    text = str(value[0] if isinstance(value, list) and value else value or "")
-    match = re.search(rf"{resource_type}\.([A-Za-z0-9_-]+)", text)
-    return f"{resource_type}.{match.group(1)}" if match else ""
+# -- LLM calls ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LlmUse:
+    """What an LLM connector in microapp.yaml declares."""
+
+    name: str
+    model: str | None
+    calls_per_month: float | None
+    input_tokens_per_call: float | None
+    output_tokens_per_call: float | None
+
+
+def model_prices(model: str) -> tuple[float, float] | None:
+    """(input, output) USD per 1M tokens for a model id: the longest key it starts with."""
+    table = pricing()["llm_models"]["prices"]
+    matches = [key for key in table if model == key or model.startswith(f"{key}-")]
+    if not matches:
+        return None
+    entry = table[max(matches, key=len)]
+    return float(entry["input"]), float(entry["output"])
+
+
+def add_llm_spend(result: Estimate, uses: Iterable[LlmUse]) -> None:
+    for use in uses:
+        address = f"llm.{use.name}"
+        if not use.model or use.calls_per_month is None or \
+                use.input_tokens_per_call is None or use.output_tokens_per_call is None:
+            result.unpriced.append(Unpriced(
+                address, "llm", "declare model, calls_per_month, "
+                "input_tokens_per_call and output_tokens_per_call in microapp.yaml"))
+            continue
+        found = model_prices(use.model)
+        if found is None:
+            result.unpriced.append(Unpriced(address, "llm",
+                                            f"model {use.model} has no price in "
+                                            "policies/pricing.yaml"))
+            continue
+        input_price, output_price = found
+        calls = use.calls_per_month
+        result.lines.append(CostLine(address, f"{use.model} input",
+                                     calls * use.input_tokens_per_call / 1e6,
+                                     "1M tokens", input_price))
+        result.lines.append(CostLine(address, f"{use.model} output",
+                                     calls * use.output_tokens_per_call / 1e6,
+                                     "1M tokens", output_price))
+        result.assumptions.append(
+            f"{use.name}: {calls:,.0f} calls a month, {use.input_tokens_per_call:,.0f} "
+            f"tokens in and {use.output_tokens_per_call:,.0f} out a call (microapp.yaml)")
+
+
+def cost_of_call(model: str, input_tokens: float, output_tokens: float) -> float | None:
+    found = model_prices(model)
+    if found is None:
+        return None
+    return (input_tokens * found[0] + output_tokens * found[1]) / 1e6

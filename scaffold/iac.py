@@ -30,10 +30,12 @@ from scaffold.terraform import (
     Resource,
     Setting,
     load_module,
+    local_module_sources,
     parse_file,
     read_source,
     resources,
     scan_root,
+    terraform_folders,
     tf_files,
 )
 
@@ -50,7 +52,6 @@ ONLY_ON_EVERY_RESOURCE = re.compile(
     r"|sts:GetCallerIdentity|ecr:GetAuthorizationToken|tag:GetResources"
     r"|ce:Get[A-Za-z]*|budgets:ViewBudget)$")
 ACTION_NAME = re.compile(r'"([a-z0-9-]+:[A-Za-z0-9*]+)"')
-SKIPPED_FOLDERS = {".terraform", ".git", "node_modules", ".terragrunt-cache"}
 
 
 @dataclass(frozen=True)
@@ -332,21 +333,11 @@ def _tag_tier(module: Module, resource: Resource) -> int | None:
         return None
 
 
-def _terraform_folders(top: Path) -> list[Path]:
-    found = []
-    for root, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS
-                         and not (Path(root) / d).is_symlink())
-        if any(name.endswith(".tf") for name in names):
-            found.append(Path(root))
-    return found
-
-
 def own_rules(tops: list[Path], boundary: Path, tier: int | None) -> IacReport:
     """Parse errors, wildcard IAM, budgets and caps, for every Terraform folder under
     ``tops``; budgets and caps per root module (a folder no other one calls)."""
     report = IacReport()
-    folders = [folder for top in tops for folder in _terraform_folders(top)]
+    folders = [folder for top in tops for folder in terraform_folders(top)]
     parsed_files: dict[Path, tuple[dict[str, Any], str]] = {}
     called: set[Path] = set()
     for folder in folders:
@@ -360,11 +351,7 @@ def own_rules(tops: list[Path], boundary: Path, tier: int | None) -> IacReport:
                 report.findings.append(IacFinding(tf, int(line.group(1)) if line else 1,
                                                   "MG_PARSE", exc.message))
                 continue
-            for block in parsed_files[tf][0].get("module", []):
-                for body in (block.values() if isinstance(block, dict) else ()):
-                    source = body.get("source") if isinstance(body, dict) else None
-                    if isinstance(source, str) and source.startswith(("./", "../")):
-                        called.add((folder / source).resolve())
+            called |= local_module_sources(folder, parsed_files[tf][0])
     found = [r for tf, (parsed, text) in parsed_files.items()
              for r in resources(parsed, tf, text)]
     kms_documents = _kms_policy_documents(found)

@@ -35,6 +35,7 @@ ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]*$"
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=3, max_length=40)]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
+ResourceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,80}$")]
 Tier = Literal[0, 1, 2]
 Sensitivity = Literal["public", "internal", "confidential", "restricted"]
 Runtime = Literal["serverless", "container", "static-site"]
@@ -65,6 +66,16 @@ class Connector(BaseModel):
     name: Slug = Field(description="Short name of the system, e.g. crm or finance-sheet.")
     kind: ConnectorKind = Field(description="What sort of system it is.")
     access: Access = Field(description="Whether the app only reads, or also writes.")
+    # What an LLM connector is expected to cost: the cost estimate prices it.
+    model: str | None = Field(default=None, min_length=1, max_length=100,
+                              pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+                              description="For an LLM: the model the budget assumes.")
+    calls_per_month: int | None = Field(default=None, ge=0, le=10**10,
+                                        description="For an LLM: calls expected a month.")
+    input_tokens_per_call: int | None = Field(default=None, ge=0, le=10**7,
+                                              description="For an LLM: tokens sent a call.")
+    output_tokens_per_call: int | None = Field(
+        default=None, ge=0, le=10**7, description="For an LLM: tokens received a call.")
 
 
 class Quality(BaseModel):
@@ -112,6 +123,10 @@ class Manifest(BaseModel):
     runtime: Runtime = Field(description="How it runs.")
     connectors: list[Connector] = Field(default_factory=list, description="Systems it uses.")
     monthly_budget_usd: float = Field(gt=0, description="Most it may cost a month, in USD.")
+    acknowledged_unpriced: list[ResourceType] = Field(
+        default_factory=list, max_length=100,
+        description="Resource types the cost estimate cannot price, accepted by the owner "
+        "(from tier 1 an estimate with an unpriced type fails unless it is listed here).")
     expires: dt.date = Field(description="Date it is switched off unless renewed.")
     region: str = Field(
         default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="Cloud region."

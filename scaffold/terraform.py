@@ -430,3 +430,41 @@ def _line_in_block(text: str, body: dict[str, Any], key: str) -> int | None:
 def _error_line(message: str) -> int | None:
     match = re.search(r"\bline (\d+)", message)
     return int(match.group(1)) if match else None
+
+
+SKIPPED_FOLDERS = {".terraform", ".git", "node_modules", ".terragrunt-cache"}
+
+
+def terraform_folders(top: Path) -> list[Path]:
+    """Every folder under ``top`` (itself included) that holds ``.tf`` files; links to
+    folders and tool caches (.terraform, .git) are not entered."""
+    found = []
+    for root, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS
+                         and not (Path(root) / d).is_symlink())
+        if any(name.endswith(".tf") for name in names):
+            found.append(Path(root))
+    return found
+
+
+def local_module_sources(folder: Path, parsed: dict[str, Any]) -> set[Path]:
+    """The folders a parsed file calls as local modules (``source = "./..."``)."""
+    called = set()
+    for block in parsed.get("module", []):
+        for body in (block.values() if isinstance(block, dict) else ()):
+            source = body.get("source") if isinstance(body, dict) else None
+            if isinstance(source, str) and source.startswith(("./", "../")):
+                called.add((folder / source).resolve())
+    return called
+
+
+def root_modules(folders: list[Path]) -> list[Path]:
+    """The folders no other one of them calls as a module: what Terraform is run in."""
+    called: set[Path] = set()
+    for folder in folders:
+        for tf in tf_files(folder)[0]:
+            try:
+                called |= local_module_sources(folder, parse_file(tf))
+            except MicrogateError:
+                continue
+    return [folder for folder in folders if folder.resolve() not in called]

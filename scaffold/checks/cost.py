@@ -1,31 +1,51 @@
-"""The cost check: the Terraform's estimated monthly cost is within the manifest's budget."""
+"""The cost check: the app's estimated monthly cost (its Terraform's root modules plus the
+LLM calls its manifest declares) is complete and within the manifest's budget."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scaffold.checks import CheckResult
 from scaffold.errors import MicrogateError
 from scaffold.findings import Finding
 
 CHECK = "cost"
+UNREADABLE = "unreadable Terraform"
 ADVICE = """\
 Bring the estimate under the budget: use smaller sizes (memory, vCPU, task count) in
 infra/variables.tf, or raise monthly_budget_usd in microapp.yaml (within the tier's cap).
-`microgate cost` prints the whole breakdown."""
+A resource type microgate cannot price leaves the estimate incomplete: ask the platform
+team to add its price to policies/pricing.yaml, or, once you know its cost, list the type
+under acknowledged_unpriced in microapp.yaml. `microgate cost` prints the whole breakdown."""
+
+
+@dataclass
+class CostInputs:
+    """What the estimate needs from microapp.yaml (read without the full validation:
+    the manifest check does that)."""
+
+    budget: float
+    traffic: str = "low"
+    region: str = "us-east-1"
+    tier: int = 0
+    budget_line: int | None = None
+    acknowledged: set[str] = field(default_factory=set)
+    llm: list[Any] = field(default_factory=list)
 
 
 def terraform_dirs(repo: Path) -> list[Path]:
-    dirs = {p.parent for p in repo.rglob("*.tf")
-            if ".terraform" not in p.parts and ".git" not in p.parts}
-    return sorted(dirs)
+    """The root modules of the repo: folders with .tf files no other one calls."""
+    from scaffold.terraform import root_modules, terraform_folders
+
+    return sorted(root_modules(terraform_folders(repo)))
 
 
-def manifest_numbers(repo: Path) -> tuple[float, str, str, int | None]:
-    """(budget, traffic, region, line of the budget) from microapp.yaml, without the
-    full validation (the manifest check does that)."""
+def read_inputs(repo: Path) -> CostInputs:
     from scaffold import yamlio
+    from scaffold.cost import LlmUse
     from scaffold.safefiles import SkippedFile, read_text
 
     try:
@@ -33,39 +53,109 @@ def manifest_numbers(repo: Path) -> tuple[float, str, str, int | None]:
     except SkippedFile as exc:
         raise ValueError(str(exc)) from None
     data = yamlio.load(text)
-    budget = float(data["monthly_budget_usd"])
     match = re.search(r"^monthly_budget_usd\s*:", text, re.MULTILINE)
-    line = text.count("\n", 0, match.start()) + 1 if match else None
-    return budget, str(data.get("traffic", "low")), str(data.get("region", "us-east-1")), line
+    tier = data.get("tier", 0)
+    uses = []
+    for connector in data.get("connectors") or []:
+        if isinstance(connector, dict) and connector.get("kind") == "llm":
+            uses.append(LlmUse(
+                str(connector.get("name", "llm")), _text_or_none(connector.get("model")),
+                _number_or_none(connector.get("calls_per_month")),
+                _number_or_none(connector.get("input_tokens_per_call")),
+                _number_or_none(connector.get("output_tokens_per_call"))))
+    return CostInputs(
+        budget=float(data["monthly_budget_usd"]), traffic=str(data.get("traffic", "low")),
+        region=str(data.get("region", "us-east-1")),
+        tier=tier if isinstance(tier, int) and not isinstance(tier, bool) else 0,
+        budget_line=text.count("\n", 0, match.start()) + 1 if match else None,
+        acknowledged={str(item) for item in data.get("acknowledged_unpriced") or []},
+        llm=uses)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
+
+
+def _number_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def manifest_numbers(repo: Path) -> tuple[float, str, str, int | None]:
+    """(budget, traffic, region, line of the budget) from microapp.yaml."""
+    inputs = read_inputs(repo)
+    return inputs.budget, inputs.traffic, inputs.region, inputs.budget_line
+
+
+def estimate_app(repo: Path, inputs: CostInputs) -> tuple[list[tuple[Path, Any]],
+                                                         list[Finding]]:
+    """Each root module's estimate (the LLM calls added to the first, or to an empty one
+    when the app has no Terraform), and a finding for each folder that cannot be read."""
+    from scaffold.cost import Estimate, add_llm_spend, estimate
+
+    estimates: list[tuple[Path, Any]] = []
+    unreadable: list[Finding] = []
+    for infra in terraform_dirs(repo):
+        try:
+            estimates.append((infra, estimate(infra, traffic=inputs.traffic,
+                                              region=inputs.region, boundary=repo)))
+        except MicrogateError as exc:
+            where = infra.relative_to(repo).as_posix() or "."
+            unreadable.append(Finding(where, None, CHECK, "unreadable", exc.message))
+    if inputs.llm:
+        if not estimates:
+            estimates.append((repo, Estimate(inputs.region)))
+        add_llm_spend(estimates[0][1], inputs.llm)
+    return estimates, unreadable
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    from scaffold.cost import estimate
-
     try:
-        budget, traffic, region, line = manifest_numbers(repo)
+        inputs = read_inputs(repo)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         return CheckResult(notes=["microapp.yaml has no readable monthly_budget_usd: the "
                                   "manifest check says why; the cost is not estimated"])
-    findings: list[Finding] = []
+    estimates, findings = estimate_app(repo, inputs)
     notes: list[str] = []
-    folders = terraform_dirs(repo)
-    for infra in folders:
-        where = infra.relative_to(repo).as_posix() or "."
-        try:
-            result = estimate(infra, traffic=traffic, region=region)
-        except MicrogateError as exc:
-            findings.append(Finding(where, None, CHECK, "unreadable", exc.message))
-            continue
+    total = 0.0
+    by_type: dict[str, list[Any]] = {}
+    for _, result in estimates:
         notes += result.notes
-        for resource in result.unpriced:
-            findings.append(Finding(
-                resource.path.relative_to(repo).as_posix(), resource.line, CHECK, "unpriced",
-                f"{resource.type} has no price in policies/pricing.yaml, so the estimate "
-                "leaves it out: ask the platform team to add it", "warning"))
-        if result.total > budget:
-            findings.append(Finding(
-                "microapp.yaml", line, CHECK, "over-budget",
-                f"{where} is estimated at ${result.total:,.2f} a month, over the budget of "
-                f"${budget:,.2f}:\n{result.table()}"))
-    return CheckResult(findings, notes, ADVICE, len(folders))
+        total += result.total
+        for item in result.unpriced:
+            by_type.setdefault(item.type, []).append(item)
+    for item in by_type.pop(UNREADABLE, []):
+        findings.append(Finding(_relative(repo, item.path) if item.path else ".", item.line,
+                                CHECK, "unreadable", item.reason))
+    for resource_type, items in sorted(by_type.items()):
+        first = items[0]
+        where = _relative(repo, first.path) if first.path else "microapp.yaml"
+        blocking = inputs.tier >= 1 and resource_type not in inputs.acknowledged
+        names = ", ".join(item.address for item in items[:5]) + (
+            f" and {len(items) - 5} more" if len(items) > 5 else "")
+        findings.append(Finding(
+            where, first.line if first.path else inputs.budget_line, CHECK,
+            "incomplete" if blocking else "unpriced",
+            f"the estimate is incomplete: {names} ({resource_type}) not priced: "
+            f"{first.reason}. "
+            + ("For a tier 1 or 2 app that fails the check: ask the platform team to price "
+               f"it, or list {resource_type} under acknowledged_unpriced in microapp.yaml "
+               "once you know its cost" if blocking else
+               "Ask the platform team to add its price"),
+            "error" if blocking else "warning"))
+    if total > inputs.budget:
+        breakdown = "\n".join(
+            f"{_relative(repo, infra) or '.'}:\n{result.table()}" for infra, result in estimates)
+        findings.append(Finding(
+            "microapp.yaml", inputs.budget_line, CHECK, "over-budget",
+            f"the app is estimated at ${total:,.2f} a month, over its budget of "
+            f"${inputs.budget:,.2f} (monthly_budget_usd):\n{breakdown}"))
+    return CheckResult(findings, notes, ADVICE, len(estimates))
+
+
+def _relative(repo: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -49,8 +51,8 @@ def test_over_budget_is_blocked_with_a_breakdown(container_app: Path,
     set_default(container_app, "fargate_memory_mb", 1024)
     assert main(["infra/variables.tf"]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"microapp.yaml:\d+: error: infra is estimated at \$\d+\.\d\d a month, "
-                     r"over the budget of \$30\.00", out)
+    assert re.search(r"microapp.yaml:\d+: error: the app is estimated at \$\d+\.\d\d a month, "
+                     r"over its budget of \$30\.00 \(monthly_budget_usd\)", out)
     assert "aws_ecs_service.app (vCPU)" in out and "730.00 vCPU-hour" in out
     assert "it leaves out free tiers" in out
     assert "raise monthly_budget_usd" in out
@@ -71,19 +73,47 @@ def test_tfvars_override_defaults(container_app: Path) -> None:
     assert main(["infra/terraform.tfvars"]) == 1
 
 
-def test_unpriced_resources_are_named(container_app: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unpriced_resource_makes_the_estimate_incomplete(
+        container_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (container_app / "infra" / "extra.tf").write_text(
-        'resource "aws_instance" "worker" {\n  instance_type = "m5.large"\n}\n')
-    assert main(["infra/extra.tf"]) == 0
-    assert ("infra/extra.tf:1: warning: aws_instance has no price in policies/pricing.yaml"
+        'resource "aws_mq_broker" "queue" {\n  host_instance_type = "mq.t3.micro"\n}\n')
+    # tier 1: an incomplete estimate fails, naming the resource, its type and why
+    assert main(["infra/extra.tf"]) == 1
+    assert ("infra/extra.tf:1: error: the estimate is incomplete: aws_mq_broker.queue "
+            "(aws_mq_broker) not priced: no price in policies/pricing.yaml"
             in capsys.readouterr().out)
+    # acknowledged in the manifest: a warning, the commit goes through
+    manifest = container_app / "microapp.yaml"
+    manifest.write_text(manifest.read_text() + "acknowledged_unpriced: [aws_mq_broker]\n")
+    assert main(["infra/extra.tf"]) == 0
+    assert "warning: the estimate is incomplete: aws_mq_broker.queue" in \
+        capsys.readouterr().out
+    # and `microgate cost` says the same, in every format
+    text = microgate("cost", str(container_app))
+    assert text.returncode == 0 and "not priced: aws_mq_broker.queue" in text.stdout
+    assert "the incomplete estimate" in text.stdout
+    report = json.loads(microgate("cost", str(container_app), "--format", "json").stdout)
+    assert report["complete"] is False and report["unpriced_types"] == ["aws_mq_broker"]
+    assert report["blocking_unpriced_types"] == []
+    markdown = microgate("cost", str(container_app), "--format", "markdown").stdout
+    assert "| **total (incomplete)** |" in markdown and "`aws_mq_broker.queue`" in markdown
+
+
+def test_a_tier_0_app_is_warned_of_an_incomplete_estimate(
+        make_app: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    repo: Path = make_app(runtime="serverless", tier=0, expires=soon, git=False)
+    monkeypatch.chdir(repo)
+    (repo / "infra" / "extra.tf").write_text('resource "aws_mq_broker" "queue" {}\n')
+    assert main(["infra/extra.tf"]) == 0
+    assert "infra/extra.tf:1: warning: the estimate is incomplete" in capsys.readouterr().out
 
 
 def test_unknown_region_falls_back_with_a_note(container_app: Path) -> None:
     result = estimate(container_app / "infra", traffic="low", region="ap-south-1")
-    assert result.region == pricing()["default_region"]
-    assert "no prices for ap-south-1" in result.notes[0]
+    assert result.region == "ap-south-1" and result.total > 0
+    assert "no ap-south-1 price in policies/pricing.yaml; us-east-1's used" in result.notes[0]
 
 
 def test_broken_terraform_is_a_finding(container_app: Path,
@@ -91,7 +121,7 @@ def test_broken_terraform_is_a_finding(container_app: Path,
     (container_app / "infra" / "broken.tf").write_text('resource "x" {\n  = oops\n')
     assert main(["infra/broken.tf"]) == 1
     out = capsys.readouterr().out
-    assert "infra: error:" in out and "not valid Terraform" in out
+    assert "infra/broken.tf: error: " in out and "not valid Terraform" in out
 
 
 def test_every_price_names_its_region_unit_source_and_date() -> None:
@@ -105,7 +135,7 @@ def test_cost_command_prints_the_breakdown(make_app: Any) -> None:
     result = microgate("cost", str(repo))
     assert result.returncode == 0, result.output
     assert "aws_lambda_function.app (compute)" in result.stdout
-    assert "the estimate is within it" in result.stdout
+    assert re.search(r"the estimate, \$\d+\.\d\d, is within it", result.stdout)
 
 
 def test_new_refuses_an_app_that_cannot_fit_its_budget(tmp_path: Path) -> None:

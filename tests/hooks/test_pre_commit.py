@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,9 @@ def test_raising_lambda_memory_beyond_the_tier_cap_is_blocked(app: Path) -> None
     blocked = commit(app, "more memory")
     assert blocked.returncode == 1
     assert "microgate iac" in blocked.output and "[iac/MG_CAPS]" in blocked.output
-    assert "memory_size is 2048 MB, over tier 0's cap of 512 MB" in blocked.output
+    assert re.search(r"infra/variables\.tf:\d+: error: aws_lambda_function\.app: memory_size is "
+                     r"2048 MB, over tier \d's cap of \d+ MB .*: set lambda_memory_mb to \d+ or "
+                     r"less here", blocked.output), blocked.output[-2000:]
 
 
 def test_checkov_runs_offline_in_the_hooks_environment(app: Path) -> None:
