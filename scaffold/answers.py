@@ -156,6 +156,28 @@ def parse_set_pairs(pairs: list[str]) -> dict[str, Any]:
     return data
 
 
+def with_llm_defaults(connectors: Any, traffic: str) -> Any:
+    """LLM connectors get the model, calls and tokens the cost estimate needs (from
+    policies/pricing.yaml's llm_defaults and the traffic) where the answers give none."""
+    if not isinstance(connectors, list):
+        return connectors if connectors is not None else []
+    from scaffold.cost import pricing
+
+    table = pricing()
+    defaults = table["llm_defaults"]
+    level = table["usage"].get(traffic) or table["usage"]["low"]
+    calls = int(float(level["requests_per_month"]) * float(defaults["calls_per_request"]))
+    filled = []
+    for connector in connectors:
+        if isinstance(connector, dict) and connector.get("kind") == "llm":
+            connector = {"model": defaults["model"], "calls_per_month": calls,
+                         "input_tokens_per_call": defaults["input_tokens_per_call"],
+                         "output_tokens_per_call": defaults["output_tokens_per_call"],
+                         **{k: v for k, v in connector.items() if v is not None}}
+        filled.append(connector)
+    return filled
+
+
 def missing_keys(data: dict[str, Any]) -> list[str]:
     return [key for key in REQUIRED_KEYS if data.get(key) in (None, "")]
 
@@ -174,6 +196,8 @@ def to_manifest(
     if isinstance(payload.get("tier"), str) and payload["tier"].strip().isdigit():
         payload["tier"] = int(payload["tier"])
     payload["template_version"] = template_version
+    payload["connectors"] = with_llm_defaults(payload.get("connectors"),
+                                              str(payload.get("traffic", "low")))
     try:
         manifest = Manifest.model_validate(payload)
     except ValidationError as exc:

@@ -204,24 +204,24 @@ def template_source_error(source: str, exc: Exception) -> MicrogateError:
 
 
 def check_cost_fits(repo: Path, manifest: Manifest, policy: TierPolicy) -> None:
-    """Refuse an app whose own Terraform would cost more than its budget."""
-    from scaffold.checks.cost import terraform_dirs
-    from scaffold.cost import estimate
+    """Refuse an app whose own Terraform and declared LLM calls would cost more than its
+    budget."""
+    from scaffold.checks.cost import estimate_app, read_inputs
 
-    for infra in terraform_dirs(repo):
-        total = estimate(infra, traffic=manifest.traffic, region=manifest.region).total
-        if total > manifest.monthly_budget_usd:
-            cap = policy.rule(manifest.tier).max_monthly_budget_usd
-            advice = (
-                f"raise the budget (tier {manifest.tier} allows up to ${cap:g}) or expect "
-                "less traffic" if total <= cap else
-                f"that is over tier {manifest.tier}'s cap of ${cap:g} too: expect less "
-                "traffic, or ask for a higher tier"
-            )
-            raise UsageError(
-                f"as described, the app would cost about ${total:,.2f} a month, over its "
-                f"budget of ${manifest.monthly_budget_usd:g}: {advice}"
-            )
+    estimates, _ = estimate_app(repo, read_inputs(repo))
+    total = sum(result.total for _, result in estimates)
+    if total > manifest.monthly_budget_usd:
+        cap = policy.rule(manifest.tier).max_monthly_budget_usd
+        advice = (
+            f"raise the budget (tier {manifest.tier} allows up to ${cap:g}) or expect "
+            "less traffic" if total <= cap else
+            f"that is over tier {manifest.tier}'s cap of ${cap:g} too: expect less "
+            "traffic, or ask for a higher tier"
+        )
+        raise UsageError(
+            f"as described, the app would cost about ${total:,.2f} a month, over its "
+            f"budget of ${manifest.monthly_budget_usd:g}: {advice}"
+        )
 
 
 @contextmanager

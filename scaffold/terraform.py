@@ -297,7 +297,7 @@ class Module:
         for key in ("count", "for_each"):
             if key not in body:
                 continue
-            setting = self.resolve(body[key], resource.path, resource.line)
+            setting = self.resolve(_set_of_literals(body[key]), resource.path, resource.line)
             value = setting.value if setting else None
             if key == "count":
                 try:
@@ -309,6 +309,17 @@ class Module:
             return 1.0, f"{self.address_of(resource)}: its {key} is decided when Terraform " \
                         "runs; counted once"
         return 1.0, ""
+
+
+SET_OF_LITERALS = re.compile(r"^\$\{toset\(\[((?:\s*'[^'$]*'\s*,?)*)\]\)\}$")
+
+
+def _set_of_literals(value: Any) -> Any:
+    """``toset(["a", "b"])`` as the list it stands for (other expressions unchanged)."""
+    match = SET_OF_LITERALS.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        return value
+    return sorted(set(re.findall(r"'([^']*)'", match.group(1))))
 
 
 def _is_literal(value: Any) -> bool:

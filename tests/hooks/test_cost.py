@@ -144,3 +144,36 @@ def test_new_refuses_an_app_that_cannot_fit_its_budget(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "would cost about $54.02 a month, over its budget of $20" in result.stderr
     assert not (tmp_path / "site").exists()
+
+
+def test_an_llm_connector_is_in_the_estimate_and_its_prompts_model_is_watched(
+        make_app: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from hooks.prompts import main as prompts_main
+
+    repo: Path = make_app(runtime="serverless", tier=1, git=False,
+                          connectors=[{"name": "assistant", "kind": "llm", "access": "read"}])
+    monkeypatch.chdir(repo)
+    manifest = (repo / "microapp.yaml").read_text()
+    # the connector says what the budget assumes (policies/pricing.yaml's llm_defaults)
+    assert "    model: gpt-4o-mini-2024-07-18\n    calls_per_month: 30000\n" in manifest
+    report = json.loads(microgate("cost", str(repo), "--format", "json").stdout)
+    llm = [line for line in report["estimates"][0]["lines"]
+           if line["address"] == "llm.assistant"]
+    assert [line["unit_price"] for line in llm] == [0.15, 0.60]
+    assert sum(line["monthly"] for line in llm) == pytest.approx(30_000 * (1000 * 0.15 +
+                                                                          300 * 0.60) / 1e6)
+    # a prompt pinned to a pricier model than the budget assumed: a warning, not a block
+    for name in ("prompts/manifest.yaml", "prompts/classify-request/v1.md"):
+        path = repo / name
+        path.write_text(path.read_text().replace("gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06"))
+    prompts_main(["prompts/manifest.yaml"])  # exit 1: v1 is released, edited in place
+    out = capsys.readouterr().out
+    assert "warning: classify-request is pinned to gpt-4o-2024-08-06, which costs about " \
+        "16.7x as much a call as gpt-4o-mini-2024-07-18" in out
+    assert "[prompts/model-over-budget]" in out
+    # the budget follows when the owner sets the connector's model
+    (repo / "microapp.yaml").write_text(manifest.replace(
+        "model: gpt-4o-mini-2024-07-18", "model: gpt-4o-2024-08-06"))
+    assert main(["microapp.yaml"]) == 1
+    assert "over its budget" in capsys.readouterr().out
