@@ -190,8 +190,10 @@ class Usage:
 
     def given(self, address: str, key: str) -> float | None:
         found = self.overrides.get(address, {}).get(key)
-        if found is None and "[" in address:  # count/for_each instances share a figure
-            found = self.overrides.get(address.split("[")[0], {}).get(key)
+        if found is None:  # count/for_each instances share a figure: NAME[*] or NAME
+            base = address.split("[")[0]
+            found = (self.overrides.get(f"{base}[*]") or self.overrides.get(base) or
+                     {}).get(key)
         try:
             return float(found) if found is not None else None
         except (TypeError, ValueError):
@@ -421,6 +423,14 @@ def _volume(run: _Costing, address: str, item: str, size: float, kind: str, iops
     return True
 
 
+def _gp3_extras(run: _Costing, address: str, iops: float, throughput: float,
+                times: float) -> None:
+    """EBS gp3 includes 3,000 IOPS and 125 MB/s; more is charged."""
+    run.add(address, "gp3 IOPS above 3,000", times * max(0.0, iops - 3000), "ebs_gp3_iops")
+    run.add(address, "gp3 throughput above 125 MB/s", times * max(0.0, throughput - 125),
+            "ebs_gp3_throughput")
+
+
 @prices("aws_instance")
 def _instance(run: _Costing, module: Module, resource: Resource, address: str,
               times: float) -> None:
@@ -448,9 +458,12 @@ def _ebs_volume(run: _Costing, module: Module, resource: Resource, address: str,
                 times: float) -> None:
     kind = _text(module, resource, "type", "gp2")
     size = _number(module, resource.body, "size", resource, 8) or 8
-    if not _volume(run, address, "volume", size, kind,
-                   _number(module, resource.body, "iops", resource, 0) or 0, times=times):
+    iops = _number(module, resource.body, "iops", resource, 0) or 0
+    if not _volume(run, address, "volume", size, kind, iops, times=times):
         run.missing(module, resource, f"volume type {kind} is not in policies/pricing.yaml")
+    elif kind == "gp3":
+        _gp3_extras(run, address, iops, _number(module, resource.body, "throughput",
+                                                resource, 0) or 0, times)
 
 
 @prices("aws_ebs_snapshot", "aws_ebs_snapshot_copy", usage=("monthly_list_block_requests",))
@@ -548,9 +561,15 @@ def _db_instance(run: _Costing, module: Module, resource: Resource, address: str
         run.usage.of(address, "storage_gb", 20)
     kind = _text(module, resource, "storage_type",
                  "io1" if "iops" in resource.body else "gp2")
-    _volume(run, address, "storage", storage * multi_az, kind,
-            (_number(module, resource.body, "iops", resource, 0) or 0) * multi_az,
+    iops = _number(module, resource.body, "iops", resource, 0) or 0
+    if kind in ("io1", "io2"):  # RDS's minimums for provisioned IOPS storage
+        storage, iops = max(storage, 100), max(iops, 1000)
+    _volume(run, address, "storage", storage * multi_az, kind, iops * multi_az,
             "rds_storage", "rds_iops", times=times)
+    if kind == "gp3":
+        baseline = 3000 if storage < 400 else 12000
+        run.add(address, f"gp3 IOPS above {baseline:,}",
+                times * multi_az * max(0.0, iops - baseline), "rds_gp3_iops")
 
 
 @prices("aws_rds_cluster", usage=("storage_gb", "monthly_io_requests",
@@ -675,6 +694,19 @@ def _elasticache_group(run: _Costing, module: Module, resource: Resource, addres
     if clusters is None:
         groups = _number(module, body, "num_node_groups", resource, None)
         replicas = _number(module, body, "replicas_per_node_group", resource, 0) or 0
+        group_id = _text(module, resource, "replication_group_id", "\0")
+        for target in module.resources:  # application autoscaling: its minimum
+            scaled = str(target.body.get("resource_id"))
+            if target.type == "aws_appautoscaling_target" and (
+                    f"aws_elasticache_replication_group.{resource.name}." in scaled
+                    or scaled == f"replication-group/{group_id}"):
+                minimum = run.usage.given(f"{target.type}.{target.name}", "capacity") or \
+                    _number(module, target.body, "min_capacity", target, None)
+                dimension = str(target.body.get("scalable_dimension", ""))
+                if minimum is not None and dimension.endswith("NodeGroups"):
+                    groups = minimum
+                elif minimum is not None and dimension.endswith("Replicas"):
+                    replicas = minimum
         clusters = groups * (replicas + 1) if groups else 1
     if not run.add(address, f"nodes ({node_type})", times * clusters * run.hours,
                    "elasticache_node_hours", node_type):
@@ -772,7 +804,7 @@ def _vpc_endpoint(run: _Costing, module: Module, resource: Resource, address: st
     kind = _text(module, resource, "vpc_endpoint_type", "Gateway")
     if kind == "Gateway":
         return  # gateway endpoints (S3, DynamoDB) are free
-    subnets = _value(module, resource, "subnet_ids", None)
+    subnets = resource.body.get("subnet_ids")  # the count matters, not the ids
     zones = float(len(subnets)) if isinstance(subnets, list) and subnets else 1.0
     if not run.add(address, f"endpoint ({kind})", times * zones * run.hours,
                    "vpc_endpoint_hours", kind):
@@ -790,6 +822,9 @@ def _cloudfront(run: _Costing, module: Module, resource: Resource, address: str,
         if run.usage.assume else 0.0
     run.add(address, "data out", times * gigabytes, "cloudfront_transfer")
     run.add(address, "requests", times * requests / 1e4, "cloudfront_requests")
+    certificate = (_blocks(resource.body, "viewer_certificate") or [{}])[0]
+    if str(certificate.get("ssl_support_method", "")) == "vip":
+        run.add(address, "dedicated IP custom SSL", times, "cloudfront_dedicated_ip_ssl")
 
 
 @prices("aws_apigatewayv2_api", usage=("monthly_requests", "monthly_messages",
@@ -963,8 +998,9 @@ def _step_functions(run: _Costing, module: Module, resource: Resource, address: 
                     times: float) -> None:
     if _text(module, resource, "type", "STANDARD").upper() == "EXPRESS":
         requests = run.usage.of(address, "monthly_requests", run.usage.requests)
-        duration = run.usage.of(address, "workflow_duration_ms", 0) / 1000
-        memory_gb = run.usage.of(address, "memory_mb", 64) / 1024
+        # billed in 100 ms and 64 MB steps
+        duration = math.ceil(run.usage.of(address, "workflow_duration_ms", 0) / 100) / 10
+        memory_gb = max(64, math.ceil(run.usage.of(address, "memory_mb", 64) / 64) * 64) / 1024
         run.add(address, "requests", times * requests / 1e6, "sfn_express_requests")
         run.add(address, "duration", times * requests * duration * memory_gb / 3600,
                 "sfn_express_gb_hours")
@@ -1024,7 +1060,12 @@ def estimate(infra: Path, *, traffic: str, region: str,
         if pricer is None:
             run.missing(module, resource, "no price in policies/pricing.yaml")
             continue
-        pricer(run, module, resource, address, times)
+        instances = module.instances(resource)
+        if instances is None:
+            pricer(run, module, resource, address, times)
+        else:  # each instance reads its own each.value
+            for suffix, scope in instances:
+                pricer(run, scope, resource, address + suffix, module.count)
         if resource.type == "aws_ecs_service":
             services_tasks += times * (_number(module, resource.body, "desired_count",
                                                resource, 1) or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -220,6 +221,7 @@ def variables(parsed: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 MAX_MODULE_DEPTH = 8
 REFERENCE = re.compile(r"^\$\{(var|local)\.([A-Za-z0-9_-]+)\}$")
+EACH_REFERENCE = re.compile(r"^\$\{each\.(key|value)(?:\.([A-Za-z0-9_-]+))?\}$")
 MODULE_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on",
                          START_LINE, END_LINE}
 
@@ -248,6 +250,22 @@ class Module:
     children: list[Module]
     errors: list[tuple[Path, int | None, str]]
     notes: list[str]
+    # One instance of a for_each: (each.key, each.value)
+    each: tuple[Any, Any] | None = None
+
+    def instances(self, resource: Resource) -> list[tuple[str, Module]] | None:
+        """One (address suffix, scope) per instance of a resource whose ``for_each`` is
+        a literal its attributes read through ``each``; None otherwise."""
+        if "for_each" not in resource.body or "${each." not in str(resource.body):
+            return None
+        setting = self.resolve(_set_of_literals(resource.body["for_each"]), resource.path,
+                               resource.line)
+        if setting is None or not isinstance(setting.value, dict | list):
+            return None
+        items = setting.value.items() if isinstance(setting.value, dict) else \
+            ((item, item) for item in setting.value)
+        return [(f'["{key}"]', dataclasses.replace(self, each=(key, value)))
+                for key, value in items if key not in LINE_KEYS]
 
     def walk(self) -> Iterator[Module]:
         yield self
@@ -265,6 +283,13 @@ class Module:
                 and value[0].startswith("${"):
             value = value[0]
         if isinstance(value, str):
+            each = EACH_REFERENCE.match(value.strip())
+            if each and self.each is not None:
+                found = self.each[0] if each.group(1) == "key" else self.each[1]
+                if each.group(2):
+                    found = found.get(each.group(2)) if isinstance(found, dict) else None
+                return Setting(found, path, line) if found is not None and \
+                    _is_literal(found) else None
             match = REFERENCE.match(value.strip())
             if match:
                 scope = self.settings if match.group(1) == "var" else self.locals

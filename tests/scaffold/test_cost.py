@@ -246,3 +246,43 @@ def test_every_llm_model_and_price_is_dated_and_sourced() -> None:
     assert str(table["source"]).startswith("https://") and table["date"]
     for model, entry in table["prices"].items():
         assert entry["input"] > 0 and entry["output"] >= entry["input"], model
+
+
+def test_for_each_instances_read_their_own_values(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": 'resource "aws_ebs_volume" "disks" {\n'
+                                '  for_each = {\n    small = { size = 10 }\n'
+                                '    large = { size = 100 }\n  }\n'
+                                '  size = each.value.size\n  type = "gp3"\n}\n'})
+    result = estimate(tmp_path, traffic="low", region="us-east-1", assume=False)
+    assert {(line.address, line.quantity) for line in result.lines} == {
+        ('aws_ebs_volume.disks["small"]', 10.0), ('aws_ebs_volume.disks["large"]', 100.0)}
+
+
+@pytest.mark.parametrize(("text", "usage", "expected"), [
+    # gp3 includes 3,000 IOPS and 125 MB/s
+    ('resource "aws_ebs_volume" "x" {\n  size = 10\n  type = "gp3"\n  iops = 4000\n'
+     '  throughput = 150\n}\n', {}, 10 * 0.08 + 1000 * 0.005 + 25 * 0.04),
+    # RDS provisioned IOPS storage has minimums: 100 GB, 1,000 IOPS
+    ('resource "aws_db_instance" "x" {\n  engine = "mysql"\n  instance_class = "db.t3.micro"\n'
+     '  storage_type = "io1"\n  allocated_storage = 20\n}\n', {},
+     730 * 0.017 + 100 * 0.125 + 1000 * 0.10),
+    # tiers: queries beyond the first billion cost half
+    ('resource "aws_route53_record" "x" {}\n', {"monthly_standard_queries": 1.5e9},
+     1000 * 0.40 + 500 * 0.20),
+    # application autoscaling's minimum sets the node groups
+    ('resource "aws_elasticache_replication_group" "x" {\n  node_type = "cache.t3.micro"\n'
+     '  num_node_groups = 1\n  replicas_per_node_group = 1\n}\n'
+     'resource "aws_appautoscaling_target" "groups" {\n  min_capacity = 3\n'
+     '  resource_id = "replication-group/${aws_elasticache_replication_group.x.id}"\n'
+     '  scalable_dimension = "elasticache:replication-group:NodeGroups"\n}\n', {},
+     3 * 2 * 730 * 0.017),
+])
+def test_pricing_rules_beyond_a_flat_rate(tmp_path: Path, text: str, usage: dict[str, Any],
+                                          expected: float) -> None:
+    write(tmp_path, {"main.tf": text})
+    address = next(f"aws_{kind}.x" for kind in ("ebs_volume", "db_instance", "route53_record",
+                                                  "elasticache_replication_group")
+                   if f'"aws_{kind}" "x"' in text)
+    result = estimate(tmp_path, traffic="low", region="us-east-1",
+                      usage={address: usage}, assume=False)
+    assert result.total == pytest.approx(expected), result.table()
