@@ -1,17 +1,25 @@
-"""Issue 4: the IaC and cost hooks on a commit that changes one .tf file, against a bare
-checkov run on that folder; and a commit without Terraform, which must not start checkov.
+"""The IaC and cost hooks on a commit that changes one .tf file, against a bare checkov
+run on that folder; and a commit without Terraform, which must not start checkov (issue 4).
 
-Run: python bench/bench_iac.py [--runs N]
+With --repos (checkouts of public Terraform, e.g. bridgecrewio/terragoat and
+terraform-aws-modules/terraform-aws-lambda; issue 16), for each: `microgate check --only
+iac --all-files` in every output format (no crash), against a bare checkov run on the same
+tree: the time of each, duplicates in microgate's report, and every bare finding (file,
+line, check) either reported or in policies/checkov-skips.yaml.
+
+Run: python bench/bench_iac.py [--runs N] [--repos DIR ...] [--skip-app]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,10 +32,73 @@ ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
        "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com"}
 
 
+def public_repo(repo: Path) -> bool:
+    """microgate's IaC check on a public tree next to bare checkov; True when it holds."""
+    from scaffold.iac import skipped_checks
+    from scaffold.tools import find_tool
+
+    checkov = str(find_tool("checkov"))
+    start = time.perf_counter()
+    bare_run = subprocess.run(
+        [checkov, "--directory", str(repo), "--framework", "terraform", "--skip-download",
+         "--quiet", "--compact", "--output", "json"], capture_output=True, text=True)
+    bare_seconds = time.perf_counter() - start
+    output = json.loads(bare_run.stdout or "[]")
+    reports = output if isinstance(output, list) else [output]
+    bare = {(str(c["file_path"]).lstrip("/"), (c.get("file_line_range") or [1])[0],
+             str(c["check_id"]))
+            for report in reports if isinstance(report, dict)
+            for c in report.get("results", {}).get("failed_checks", [])}
+    ours: list[dict[str, object]] = []
+    crashed = []
+    seconds = 0.0
+    for output_format in ("json", "text", "sarif"):
+        start = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "scaffold", "check", "--only", "iac", "--all-files",
+             "--format", output_format, "--repo", str(repo)],
+            capture_output=True, text=True, env={**os.environ, "MICROGATE_CHECKOV": checkov})
+        if output_format == "json":
+            seconds = time.perf_counter() - start
+            if result.returncode in (0, 1):
+                ours = json.loads(result.stdout)["checks"]["iac"]["findings"]
+        if result.returncode not in (0, 1) or "Traceback" in result.stderr:
+            crashed.append(f"{output_format} (exit {result.returncode})")
+    keys = [(str(f["path"]), f["line"], str(f["rule"]).split("/", 1)[1]) for f in ours]
+    duplicates = len(keys) - len(set(keys))
+    skips = set(skipped_checks())
+    missing = sorted(k for k in bare - set(keys) if k[2] not in skips)
+    no_line = sum(1 for f in ours if not f.get("line"))
+    print(f"\n== {repo.name}: {len(bare)} bare checkov findings (file, line, check)")
+    print(f"  bare checkov                       {bare_seconds:8.1f} s")
+    print(f"  microgate check --only iac (json)  {seconds:8.1f} s   "
+          f"ratio {seconds / bare_seconds:.2f}x (target <= 1.2x)")
+    print(f"  microgate findings: {len(ours)} ({sum(1 for k in keys if k[2].startswith('MG_'))} "
+          f"its own rules), duplicates: {duplicates}, without a line: {no_line}")
+    print(f"  bare findings not reported and not in the skip list: {len(missing)}"
+          + (f", e.g. {missing[:3]}" if missing else ""))
+    print(f"  crashes in text/json/sarif: {', '.join(crashed) or 'none'}")
+    ok = not crashed and not duplicates and not missing and not no_line and \
+        seconds <= 1.2 * bare_seconds
+    verdict(ok)
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--repos", type=Path, nargs="*", default=[],
+                        help="checkouts of public Terraform repositories")
+    parser.add_argument("--skip-app", action="store_true",
+                        help="only the public repositories")
     args = parser.parse_args(argv)
+    for repo in args.repos:
+        if not repo.is_dir():
+            print(f"{repo}: not a folder, skipped")
+            continue
+        public_repo(repo)
+    if args.skip_app:
+        return 0
     work = Path(tempfile.mkdtemp(prefix="bench-iac-"))
     try:
         hooks_repo, rev = snapshot_checkout(work / "hooks")

@@ -3,6 +3,7 @@ LLM calls its manifest declares) is complete and within the manifest's budget.""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,8 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _number_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not math.isfinite(value) or value < 0:
         return None
     return float(value)
 
@@ -134,16 +136,20 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
         blocking = inputs.tier >= 1 and resource_type not in inputs.acknowledged
         names = ", ".join(item.address for item in items[:5]) + (
             f" and {len(items) - 5} more" if len(items) > 5 else "")
-        findings.append(Finding(
-            where, first.line if first.path else inputs.budget_line, CHECK,
-            "incomplete" if blocking else "unpriced",
-            f"the estimate is incomplete: {names} ({resource_type}) not priced: "
-            f"{first.reason}. "
-            + ("For a tier 1 or 2 app that fails the check: ask the platform team to price "
-               f"it, or list {resource_type} under acknowledged_unpriced in microapp.yaml "
-               "once you know its cost" if blocking else
-               "Ask the platform team to add its price"),
-            "error" if blocking else "warning"))
+        if resource_type == "llm":
+            advice = ("; a tier 1 or 2 app needs a complete estimate" if blocking else "")
+            message = f"the estimate is incomplete: {names}: {first.reason}{advice}"
+        else:
+            message = (
+                f"the estimate is incomplete: {names} ({resource_type}) not priced: "
+                f"{first.reason}. " + (
+                    "For a tier 1 or 2 app that fails the check: ask the platform team to "
+                    f"price it, or list {resource_type} under acknowledged_unpriced in "
+                    "microapp.yaml once you know its cost" if blocking else
+                    "Ask the platform team to add its price"))
+        findings.append(Finding(where, first.line if first.path else inputs.budget_line,
+                                CHECK, "incomplete" if blocking else "unpriced", message,
+                                "error" if blocking else "warning"))
     if total > inputs.budget:
         breakdown = "\n".join(
             f"{_relative(repo, infra) or '.'}:\n{result.table()}" for infra, result in estimates)
