@@ -68,6 +68,16 @@ def golden_costs(path: Path) -> dict[str, float]:
     return costs
 
 
+def flat_keys(figures: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            keys += flat_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
 def base_address(address: str) -> str:
     return re.sub(r"\[[^\]]*\]", "", address)
 
@@ -119,7 +129,8 @@ def compare_case(case: Path, results: dict[str, list[tuple[str, float, float]]],
         resource_type = declared.get(address)
         if resource_type is None or resource_type not in PRICERS or expected <= 0:
             continue
-        unknown_keys = set(usage.get(address, {})) - USAGE_KEYS.get(resource_type, set())
+        unknown_keys = set(flat_keys(usage.get(address, {}))) - \
+            USAGE_KEYS.get(resource_type, set())
         if unknown_keys:
             left_out["usage microgate does not read"].append(
                 f"{address} ({', '.join(sorted(unknown_keys))})")

@@ -469,6 +469,10 @@ def _add_cost(subparsers: Any) -> None:
     _add_folder_argument(parser)
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="markdown: a table for a pull-request comment")
+    parser.add_argument("--usage", type=Path, metavar="FILE",
+                        help="known usage per resource, in infracost's usage-file format "
+                        "(resource_usage: {ADDRESS: {monthly_requests: ...}}), over the "
+                        "traffic's assumptions")
     parser.set_defaults(func=_cmd_cost)
 
 
@@ -482,7 +486,8 @@ def _cmd_cost(args: argparse.Namespace) -> int:
         inputs = read_inputs(repo)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         raise UsageError(f"{repo}: no readable microapp.yaml with a monthly_budget_usd") from None
-    estimates, unreadable = estimate_app(repo, inputs)
+    usage = _usage_file(args.usage) if args.usage else None
+    estimates, unreadable = estimate_app(repo, inputs, usage)
     if unreadable:
         raise UsageError(unreadable[0].message)
     total = sum(result.total for _, result in estimates)
@@ -525,6 +530,23 @@ def _cmd_cost(args: argparse.Namespace) -> int:
             print(f"Not priced, and not in acknowledged_unpriced: {', '.join(blocking)} "
                   "(a tier 1 or 2 app needs a complete estimate)")
     return 1 if over or blocking else 0
+
+
+def _usage_file(path: Path) -> dict[str, dict[str, Any]]:
+    from scaffold import yamlio
+
+    try:
+        data = yamlio.load(path.read_text(encoding="utf-8"))
+        usage = data["resource_usage"]
+        if not isinstance(usage, dict) or not all(isinstance(v, dict) for v in usage.values()):
+            raise TypeError("each resource's usage must be a mapping")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not a usage file (resource_usage: {{ADDRESS: {{...}}}}): "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                         ) from None
+    return {str(address): dict(figures) for address, figures in usage.items()}
 
 
 def _add_risk(subparsers: Any) -> None:

@@ -146,11 +146,12 @@ class Pricer:
         self.notes = notes
         self._fallbacks: set[str] = set()
 
-    def entry(self, key: str, variant: str | None = None) -> tuple[Any, str] | None:
+    def entry(self, key: str, variant: str | None = None,
+              region: str | None = None) -> tuple[Any, str] | None:
         """(a price, or tiers [[up to, price], ...]; its unit), or None when the table has
-        no price for that variant."""
+        no price for that variant. ``region`` for a resource elsewhere (a replica)."""
         entry = self.table["prices"][key]
-        values = entry.get(self.region)
+        values = entry.get(region or self.region)
         if values is None or (isinstance(values, dict) and variant not in values):
             values = entry.get(self.default)
             if values is not None and self.region != self.default and \
@@ -223,10 +224,10 @@ class _Costing:
         self.hours = hours
 
     def add(self, address: str, item: str, quantity: float, key: str,
-            variant: str | None = None) -> bool:
+            variant: str | None = None, region: str | None = None) -> bool:
         """Add ``quantity`` at ``key``'s price (split by its tiers); False when the table
         has no price for that variant."""
-        found = self.pricer.entry(key, variant)
+        found = self.pricer.entry(key, variant, region)
         if found is None:
             return False
         price, unit = found
@@ -316,6 +317,27 @@ def _text(module: Module, resource: Resource, key: str, default: str) -> str:
     return str(value) if isinstance(value, str | int | float) else default
 
 
+def _autoscaled(run: _Costing, module: Module, resource: Resource, literal_id: str,
+                namespace: str) -> dict[str, float]:
+    """Application autoscaling targets on a resource (by reference, or by its literal
+    id): dimension -> the capacity it runs at (the usage file's ``capacity``, else the
+    target's minimum)."""
+    reference = f"{resource.type}.{resource.name}."
+    found: dict[str, float] = {}
+    for target in module.resources:
+        dimension = str(target.body.get("scalable_dimension", ""))
+        scaled = str(target.body.get("resource_id"))
+        if target.type != "aws_appautoscaling_target" or \
+                not (reference in scaled or scaled == literal_id) or \
+                not dimension.startswith(namespace):
+            continue
+        capacity = run.usage.given(f"{target.type}.{target.name}", "capacity") or \
+            _number(module, target.body, "min_capacity", target, None)
+        if capacity is not None:
+            found[dimension[len(namespace):]] = capacity
+    return found
+
+
 def _referenced(module: Module, value: Any, resource_type: str) -> Resource | None:
     match = re.search(rf"{resource_type}\.([A-Za-z0-9_-]+)", str(value))
     if not match:
@@ -331,7 +353,7 @@ USAGE_KEYS: dict[str, set[str]] = {}
 
 def prices(*types: str, usage: Iterable[str] = ()) -> Callable[[Pricing], Pricing]:
     """Register a pricing function for resource types, with the infracost usage-file keys
-    it reads."""
+    it reads (a nested key as ``outer.inner``)."""
     def register(function: Pricing) -> Pricing:
         for resource_type in types:
             PRICERS[resource_type] = function
@@ -661,12 +683,24 @@ def _dynamodb(run: _Costing, module: Module, resource: Resource, address: str,
     else:
         wcu = _number(module, resource.body, "write_capacity", resource, None)
         rcu = _number(module, resource.body, "read_capacity", resource, None)
+        scaled = _autoscaled(run, module, resource,
+                             f"table/{_text(module, resource, 'name', chr(0))}",
+                             "dynamodb:table:")
+        wcu = scaled.get("WriteCapacityUnits", wcu)
+        rcu = scaled.get("ReadCapacityUnits", rcu)
         if wcu is None or rcu is None:
             run.missing(module, resource, "its read_capacity/write_capacity are decided "
                         "when Terraform runs")
             return
         run.add(address, "write capacity", times * wcu * run.hours, "dynamodb_wcu_hours")
         run.add(address, "read capacity", times * rcu * run.hours, "dynamodb_rcu_hours")
+        for replica in _blocks(resource.body, "replica"):
+            where = str(replica.get("region_name", ""))
+            if not run.add(address, f"replicated write capacity ({where})",
+                           times * wcu * run.hours, "dynamodb_replicated_wcu_hours",
+                           region=where):
+                run.missing(module, resource, f"replicated writes to {where} are not in "
+                            "policies/pricing.yaml")
     storage = run.usage.of(address, "storage_gb", run.usage.assumption("table_storage_gb"))
     run.add(address, "storage", times * storage, "dynamodb_storage")
 
@@ -694,19 +728,12 @@ def _elasticache_group(run: _Costing, module: Module, resource: Resource, addres
     if clusters is None:
         groups = _number(module, body, "num_node_groups", resource, None)
         replicas = _number(module, body, "replicas_per_node_group", resource, 0) or 0
-        group_id = _text(module, resource, "replication_group_id", "\0")
-        for target in module.resources:  # application autoscaling: its minimum
-            scaled = str(target.body.get("resource_id"))
-            if target.type == "aws_appautoscaling_target" and (
-                    f"aws_elasticache_replication_group.{resource.name}." in scaled
-                    or scaled == f"replication-group/{group_id}"):
-                minimum = run.usage.given(f"{target.type}.{target.name}", "capacity") or \
-                    _number(module, target.body, "min_capacity", target, None)
-                dimension = str(target.body.get("scalable_dimension", ""))
-                if minimum is not None and dimension.endswith("NodeGroups"):
-                    groups = minimum
-                elif minimum is not None and dimension.endswith("Replicas"):
-                    replicas = minimum
+        scaled = _autoscaled(
+            run, module, resource,
+            f"replication-group/{_text(module, resource, 'replication_group_id', chr(0))}",
+            "elasticache:replication-group:")
+        groups = scaled.get("NodeGroups", groups)
+        replicas = scaled.get("Replicas", replicas)
         clusters = groups * (replicas + 1) if groups else 1
     if not run.add(address, f"nodes ({node_type})", times * clusters * run.hours,
                    "elasticache_node_hours", node_type):
@@ -747,11 +774,49 @@ def _opensearch(run: _Costing, module: Module, resource: Resource, address: str,
                 "opensearch_iops", times=times)
 
 
-@prices("aws_s3_bucket")
+S3_CLASSES = {  # infracost usage-file key -> storage class in policies/pricing.yaml
+    "standard": "STANDARD",
+    "standard_infrequent_access": "STANDARD_IA",
+    "one_zone_infrequent_access": "ONEZONE_IA",
+    "glacier_instant_retrieval": "GLACIER_IR",
+    "glacier_flexible_retrieval": "GLACIER",
+    "glacier_deep_archive": "DEEP_ARCHIVE",
+}
+S3_TIERING = {
+    "frequent_access_storage_gb": "INTELLIGENT_TIERING",
+    "infrequent_access_storage_gb": "STANDARD_IA",
+    "archive_access_storage_gb": "GLACIER",
+    "deep_archive_access_storage_gb": "DEEP_ARCHIVE",
+}
+
+
+@prices("aws_s3_bucket", usage=(
+    *(f"{key}.storage_gb" for key in S3_CLASSES), "standard.monthly_tier_1_requests",
+    "standard.monthly_tier_2_requests", *(f"intelligent_tiering.{key}" for key in S3_TIERING)))
 def _s3_bucket(run: _Costing, module: Module, resource: Resource, address: str,
                times: float) -> None:
-    storage = run.usage.assumption("bucket_storage_gb") if run.usage.assume else 0.0
-    run.add(address, "storage (standard)", times * storage, "s3_storage", "STANDARD")
+    given = run.usage.overrides.get(address, {})
+    if not any(key in given for key in (*S3_CLASSES, "intelligent_tiering")):
+        storage = run.usage.assumption("bucket_storage_gb") if run.usage.assume else 0.0
+        run.add(address, "storage (STANDARD)", times * storage, "s3_storage", "STANDARD")
+        return
+    for key, storage_class in S3_CLASSES.items():
+        found = given.get(key)
+        figures: dict[str, Any] = found if isinstance(found, dict) else {}
+        run.add(address, f"storage ({storage_class})",
+                times * float(figures.get("storage_gb", 0) or 0), "s3_storage", storage_class)
+        if key == "standard":
+            run.add(address, "PUT, COPY, POST, LIST requests",
+                    times * float(figures.get("monthly_tier_1_requests", 0) or 0) / 1e3,
+                    "s3_write_requests")
+            run.add(address, "GET and other requests",
+                    times * float(figures.get("monthly_tier_2_requests", 0) or 0) / 1e3,
+                    "s3_read_requests")
+    tiering = given.get("intelligent_tiering")
+    for key, storage_class in S3_TIERING.items():
+        if isinstance(tiering, dict):
+            run.add(address, f"intelligent-tiering storage ({key.split('_storage')[0]})",
+                    times * float(tiering.get(key, 0) or 0), "s3_storage", storage_class)
 
 
 @prices("aws_ecr_repository")
@@ -828,17 +893,21 @@ def _cloudfront(run: _Costing, module: Module, resource: Resource, address: str,
 
 
 @prices("aws_apigatewayv2_api", usage=("monthly_requests", "monthly_messages",
-                                       "monthly_connection_mins"))
+                                       "monthly_connection_mins", "request_size_kb",
+                                       "message_size_kb"))
 def _http_api(run: _Costing, module: Module, resource: Resource, address: str,
               times: float) -> None:
     if _text(module, resource, "protocol_type", "HTTP").upper() == "WEBSOCKET":
-        messages = run.usage.of(address, "monthly_messages", run.usage.requests)
+        # metered in 32 KB steps
+        steps = math.ceil(max(run.usage.of(address, "message_size_kb", 32), 1) / 32)
+        messages = run.usage.of(address, "monthly_messages", run.usage.requests) * steps
         minutes = run.usage.of(address, "monthly_connection_mins", 0)
         run.add(address, "messages", times * messages / 1e6, "websocket_messages")
         run.add(address, "connection minutes", times * minutes / 1e6,
                 "websocket_connection_minutes")
         return
-    run.add(address, "requests", times * run.usage.monthly_requests(address) / 1e6,
+    steps = math.ceil(max(run.usage.of(address, "request_size_kb", 512), 1) / 512)  # 512 KB
+    run.add(address, "requests", times * run.usage.monthly_requests(address) * steps / 1e6,
             "http_api_requests")
 
 
@@ -939,7 +1008,7 @@ def _dashboard(run: _Costing, module: Module, resource: Resource, address: str,
     run.add(address, "dashboard", times, "dashboard")
 
 
-@prices("aws_sqs_queue", usage=("monthly_requests",))
+@prices("aws_sqs_queue", usage=("monthly_requests", "request_size_kb"))
 def _sqs(run: _Costing, module: Module, resource: Resource, address: str,
          times: float) -> None:
     kind = "fifo" if _value(module, resource, "fifo_queue", False) is True else "standard"
@@ -947,7 +1016,9 @@ def _sqs(run: _Costing, module: Module, resource: Resource, address: str,
     requests = run.usage.of(address, "monthly_requests", 3 * run.usage.requests *
                             run.usage.assumption("messages_per_request")
                             if run.usage.assume else 0)
-    run.add(address, f"requests ({kind})", times * requests / 1e6, "sqs_requests", kind)
+    chunks = math.ceil(max(run.usage.of(address, "request_size_kb", 64), 1) / 64)  # 64 KB each
+    run.add(address, f"requests ({kind})", times * requests * chunks / 1e6, "sqs_requests",
+            kind)
 
 
 @prices("aws_sns_topic", usage=("monthly_requests",))

@@ -90,8 +90,9 @@ def manifest_numbers(repo: Path) -> tuple[float, str, str, int | None]:
     return inputs.budget, inputs.traffic, inputs.region, inputs.budget_line
 
 
-def estimate_app(repo: Path, inputs: CostInputs) -> tuple[list[tuple[Path, Any]],
-                                                         list[Finding]]:
+def estimate_app(repo: Path, inputs: CostInputs,
+                 usage: dict[str, dict[str, Any]] | None = None
+                 ) -> tuple[list[tuple[Path, Any]], list[Finding]]:
     """Each root module's estimate (the LLM calls added to the first, or to an empty one
     when the app has no Terraform), and a finding for each folder that cannot be read."""
     from scaffold.cost import Estimate, add_llm_spend, estimate
@@ -101,7 +102,8 @@ def estimate_app(repo: Path, inputs: CostInputs) -> tuple[list[tuple[Path, Any]]
     for infra in terraform_dirs(repo):
         try:
             estimates.append((infra, estimate(infra, traffic=inputs.traffic,
-                                              region=inputs.region, boundary=repo)))
+                                              region=inputs.region, usage=usage,
+                                              boundary=repo)))
         except MicrogateError as exc:
             where = infra.relative_to(repo).as_posix() or "."
             unreadable.append(Finding(where, None, CHECK, "unreadable", exc.message))

@@ -18,9 +18,9 @@ wrong for one resource, add `# checkov:skip=<ID>:<why>` inside it; it shows up i
 
 def touched_folders(repo: Path, files: list[str] | None) -> list[Path]:
     if files is None:
-        from scaffold.checks.cost import terraform_dirs
+        from scaffold.terraform import terraform_folders
 
-        return terraform_dirs(repo)
+        return terraform_folders(repo)
     folders = {(repo / name).parent for name in files if name.endswith((".tf", ".tfvars"))}
     return sorted(folder for folder in folders if folder.is_dir()
                   and any(folder.glob("*.tf")))
