@@ -177,3 +177,19 @@ def test_an_llm_connector_is_in_the_estimate_and_its_prompts_model_is_watched(
         "model: gpt-4o-mini-2024-07-18", "model: gpt-4o-2024-08-06"))
     assert main(["microapp.yaml"]) == 1
     assert "over its budget" in capsys.readouterr().out
+
+
+def test_known_usage_from_a_usage_file(container_app: Path, tmp_path: Path) -> None:
+    usage = tmp_path / "usage.yml"
+    usage.write_text("version: 0.1\nresource_usage:\n  aws_cloudwatch_log_group.app:\n"
+                     "    monthly_data_ingested_gb: 100\n")
+    report = json.loads(microgate("cost", str(container_app), "--format", "json",
+                                  "--usage", str(usage)).stdout)
+    ingestion = next(line for line in report["estimates"][0]["lines"]
+                     if line["address"] == "aws_cloudwatch_log_group.app")
+    assert ingestion["quantity"] == 100 and ingestion["monthly"] == pytest.approx(50)
+    usage.write_text("resource_usage: [1, 2]\n")
+    refused = microgate("cost", str(container_app), "--usage", str(usage))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().startswith("microgate: ") and "not a usage file" in \
+        refused.stderr and "Traceback" not in refused.stderr

@@ -276,12 +276,26 @@ def test_for_each_instances_read_their_own_values(tmp_path: Path) -> None:
      '  resource_id = "replication-group/${aws_elasticache_replication_group.x.id}"\n'
      '  scalable_dimension = "elasticache:replication-group:NodeGroups"\n}\n', {},
      3 * 2 * 730 * 0.017),
+    # DynamoDB: autoscaled capacity at the target's minimum, replicas in their regions
+    ('resource "aws_dynamodb_table" "x" {\n  name = "orders"\n  read_capacity = 5\n'
+     '  write_capacity = 5\n  replica {\n    region_name = "us-west-1"\n  }\n}\n'
+     'resource "aws_appautoscaling_target" "w" {\n  min_capacity = 10\n'
+     '  resource_id = "table/orders"\n'
+     '  scalable_dimension = "dynamodb:table:WriteCapacityUnits"\n}\n', {},
+     10 * 730 * 0.00065 + 5 * 730 * 0.00013 + 10 * 730 * 0.000725),
+    # S3 storage classes from a usage file
+    ('resource "aws_s3_bucket" "x" {}\n',
+     {"standard": {"storage_gb": 100, "monthly_tier_1_requests": 10_000},
+      "glacier_deep_archive": {"storage_gb": 1000},
+      "intelligent_tiering": {"infrequent_access_storage_gb": 100}},
+     100 * 0.023 + 10 * 0.005 + 1000 * 0.00099 + 100 * 0.0125),
 ])
 def test_pricing_rules_beyond_a_flat_rate(tmp_path: Path, text: str, usage: dict[str, Any],
                                           expected: float) -> None:
     write(tmp_path, {"main.tf": text})
     address = next(f"aws_{kind}.x" for kind in ("ebs_volume", "db_instance", "route53_record",
-                                                  "elasticache_replication_group")
+                                                  "elasticache_replication_group",
+                                                  "dynamodb_table", "s3_bucket")
                    if f'"aws_{kind}" "x"' in text)
     result = estimate(tmp_path, traffic="low", region="us-east-1",
                       usage={address: usage}, assume=False)
