@@ -203,6 +203,7 @@ def test_nothing_is_silently_free(tmp_path: Path) -> None:
                                 '  instance_type = "x9.galactic"\n}\n'
                                 'resource "google_compute_instance" "g" {}\n'
                                 'resource "random_id" "suffix" {}\n'
+                                'resource "null_resource" "push" {}\n'
                                 'resource "aws_iam_role" "r" {}\n'})
     result = estimate(tmp_path, traffic="low", region="us-east-1")
     assert not result.complete
