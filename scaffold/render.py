@@ -127,6 +127,11 @@ def policy_values(
             **rule.compute.model_dump(),
             "max_monthly_budget_usd": rule.max_monthly_budget_usd,
         },
+        "all_tier_caps": {
+            str(number): {**tier_rule.compute.model_dump(),
+                          "max_monthly_budget_usd": tier_rule.max_monthly_budget_usd}
+            for number, tier_rule in sorted(policy.tiers.items())
+        },
         "hooks_repo": repo or DEFAULT_HOOKS_REPO,
         "hooks_rev": rev or f"v{__version__}",
         "microgate_version": __version__,

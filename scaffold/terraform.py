@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.errors import MicrogateError
+from scaffold.hclexpr import Unknown, template
 from scaffold.safefiles import is_regular_inside
 
 
@@ -252,6 +253,8 @@ class Module:
     notes: list[str]
     # One instance of a for_each: (each.key, each.value)
     each: tuple[Any, Any] | None = None
+    # The repo: file() reads nothing outside it
+    boundary: Path | None = None
 
     def instances(self, resource: Resource) -> list[tuple[str, Module]] | None:
         """One (address suffix, scope) per instance of a resource whose ``for_each`` is
@@ -294,9 +297,38 @@ class Module:
             if match:
                 scope = self.settings if match.group(1) == "var" else self.locals
                 found = scope.get(match.group(2))
-                return found if found is not None and _is_literal(found.value) else None
-            return Setting(value, path, line) if "${" not in value else None
+                if found is not None and _is_literal(found.value):
+                    return found
+            if "${" not in value:
+                return Setting(value, path, line)
+            try:
+                evaluated = self.evaluate(value)
+            except Unknown:
+                return None
+            return Setting(evaluated, path, line) if _is_literal(evaluated) else None
         return Setting(value, path, line) if _is_literal(value) else None
+
+    def evaluate(self, value: Any, depth: int = 0) -> Any:
+        """What Terraform makes of a value, as far as scaffold/hclexpr.py knows (raises
+        Unknown beyond that): lists and maps element by element."""
+        if isinstance(value, dict):
+            return {k: self.evaluate(v, depth) for k, v in value.items() if k not in LINE_KEYS}
+        if isinstance(value, list):
+            return [self.evaluate(item, depth) for item in value]
+        if not isinstance(value, str):
+            return value
+        return template(value, self._lookup, self.folder, self.boundary or self.folder,
+                        depth)
+
+    def _lookup(self, root: str, name: str, depth: int) -> Any:
+        if root == "each":
+            if self.each is None:
+                raise Unknown("each outside a for_each")
+            return self.each[0] if name == "key" else self.each[1]
+        scope = self.settings if root == "var" else self.locals
+        if name not in scope:
+            raise Unknown(f"{root}.{name} is not set")
+        return self.evaluate(scope[name].value, depth)
 
     def number(self, body: dict[str, Any], key: str, resource: Resource
                ) -> tuple[float | None, Setting | None]:
@@ -396,7 +428,7 @@ def load_module(folder: Path, *, boundary: Path | None = None) -> Module:
 
 def _load(folder: Path, address: str, inputs: dict[str, Setting], count: float,
           boundary: Path, depth: int, seen: frozenset[Path]) -> Module:
-    module = Module(folder, address, {}, {}, count, [], [], [], [])
+    module = Module(folder, address, {}, {}, count, [], [], [], [], boundary=boundary)
     files, module.notes = tf_files(folder)
     calls: list[tuple[str, dict[str, Any], Path, str]] = []
     for tf in files:

@@ -53,7 +53,7 @@ def test_lambda_memory_above_the_tier_cap_is_blocked(app: Path,
 
 
 def test_dropping_the_owner_tag_is_blocked(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(app, "main.tf", "    owner         = var.owner\n", "")
+    edit(app, "main.tf", "    owner         = local.manifest.owner\n", "")
     code, out = run(capsys)
     assert code == 1
     assert "Every taggable resource carries the tags owner" in out and "[iac/CKV_MG_1]" in out

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,37 +17,9 @@ from hypothesis import strategies as st
 
 from scaffold import NewOptions, default_policy, new, to_manifest, yamlio
 from scaffold.errors import UsageError
-from scaffold.terraform import _loads
+from scaffold.terraform import _loads, load_module
 from testing.hostile import microgate
 from testing.util import answers
-
-
-def _hcl_default(text: str, variable: str) -> str:
-    """The default of ``variable`` as Terraform reads the quoted string (HCL's spec:
-    backslash escapes, and $${ and %%{ for a literal ${ and %{). An unescaped ${ or %{
-    would be an interpolation or a directive: that fails the test."""
-    match = re.search(rf'variable "{variable}" {{\s*type\s*=\s*string\s*default\s*=\s*'
-                      r'"((?:[^"\\]|\\.)*)"', text)
-    assert match, variable
-    raw, out, i = match.group(1), [], 0
-    while i < len(raw):
-        if raw.startswith(("$${", "%%{"), i):
-            out.append(raw[i + 1:i + 3])
-            i += 3
-        elif raw.startswith(("${", "%{"), i):
-            raise AssertionError(f"{variable}: an unescaped {raw[i:i + 2]} in {raw!r}")
-        elif raw[i] == "\\":
-            code = raw[i + 1]
-            if code == "u":
-                out.append(chr(int(raw[i + 2:i + 6], 16)))
-                i += 6
-                continue
-            out.append({"n": "\n", "t": "\t", "r": "\r"}.get(code, code))
-            i += 2
-        else:
-            out.append(raw[i])
-            i += 1
-    return "".join(out)
 
 
 class _Text(HTMLParser):
@@ -94,10 +65,11 @@ def assert_every_file_parses_and_carries(repo: Path, given_answers: dict[str, An
     for key in ("purpose", "owner", "cost_center", "approver"):
         if given_answers.get(key):
             assert manifest[key] == given_answers[key]
-    variables = (repo / "infra" / "variables.tf").read_text(encoding="utf-8")
-    _loads(hcl2, variables)
-    assert _hcl_default(variables, "owner") == given_answers["owner"]
-    assert _hcl_default(variables, "cost_center") == given_answers["cost_center"]
+    # Terraform reads the answers from microapp.yaml as data: what it evaluates is the
+    # text given, never an expression
+    tags = load_module(repo / "infra", boundary=repo).evaluate("${local.tags}")
+    assert tags["owner"] == given_answers["owner"]
+    assert tags["cost-center"] == given_answers["cost_center"]
     docstring = ast.get_docstring(ast.parse((repo / "app" / "__init__.py").read_text("utf-8")),
                                   clean=False)
     assert docstring == f"{given_answers['name']}: {given_answers['purpose']}"

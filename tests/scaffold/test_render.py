@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from scaffold.manifest import parse_manifest_text
-from scaffold.terraform import parse_file
+from scaffold.policy import default_policy
+from scaffold.terraform import load_module, parse_file
 from testing.util import REPO_ROOT, git, run
 
 RUNTIMES = ["serverless", "container", "static-site"]
@@ -56,11 +57,16 @@ def test_terraform_parses_and_carries_the_tier_caps(make_app: Any, runtime: str)
     assert set(parsed) == {"main.tf", "variables.tf", expected[runtime]}
     budget = parsed["main.tf"]["resource"][0]["aws_budgets_budget"]["monthly"]
     assert budget["limit_unit"] == "USD"
-    variables = (repo / "infra" / "variables.tf").read_text()
-    if runtime == "serverless":
-        assert "var.lambda_memory_mb <= 1024" in variables  # tier 1's cap from policies/
-    if runtime == "container":
-        assert "var.fargate_cpu <= 512" in variables
+    # the tier's caps, from policies/tiers.yaml, checked before the sized resources exist
+    module = load_module(repo / "infra", boundary=repo)
+    caps = default_policy().tiers[1].compute
+    assert module.evaluate("${local.tier_caps}")["lambda_memory_mb"] == caps.lambda_memory_mb
+    assert module.evaluate("${local.tier_caps}")["fargate_cpu"] == caps.fargate_cpu
+    sized = {"serverless": "aws_lambda_function", "container": "aws_ecs_task_definition"}
+    if runtime in sized:
+        resource = next(r for r in module.resources if r.type == sized[runtime])
+        condition = resource.body["lifecycle"][0]["precondition"][0]["condition"]
+        assert "local.tier_caps." in condition
 
 
 def test_github_workflow_validates_against_its_schema(make_app: Any) -> None:

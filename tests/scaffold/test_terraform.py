@@ -1,0 +1,77 @@
+"""scaffold/terraform.py and scaffold/hclexpr.py: the generated Terraform as Terraform will
+evaluate it, read from microapp.yaml (one source of truth)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scaffold.hclexpr import Unknown, template
+from scaffold.terraform import Module, load_module
+
+RUNTIMES = ["serverless", "container", "static-site"]
+
+
+def budget(repo: Path) -> tuple[Module, dict[str, Any]]:
+    module = load_module(repo / "infra", boundary=repo)
+    found = next(r for r in module.resources if r.type == "aws_budgets_budget")
+    return module, found.body
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_manifest_edit_reaches_tags_budget_and_caps(make_app: Any, runtime: str) -> None:
+    repo = make_app(runtime=runtime, tier=1, git=False, monthly_budget_usd=40)
+    module, body = budget(repo)
+    name = re.search(r"^name: (\S+)$", (repo / "microapp.yaml").read_text(), re.M)
+    assert name
+    # the budget tracks the app's own tag: "user:app$<name>" (not "${var...}" text)
+    assert module.evaluate(body["cost_filter"])[0]["values"] == [f"user:app${name.group(1)}"]
+    assert module.evaluate(body["limit_amount"]) == "40.00"
+    assert module.evaluate("${local.tier_caps.lambda_memory_mb}") == 1024
+    # renewing in microapp.yaml reaches the tags every resource carries, with no other step
+    manifest = repo / "microapp.yaml"
+    text = re.sub(r"^expires: .*$", "expires: 2031-01-31", manifest.read_text(), flags=re.M)
+    text = re.sub(r"^monthly_budget_usd: .*$", "monthly_budget_usd: 75", text, flags=re.M)
+    manifest.write_text(re.sub(r"^tier: 1$", "tier: 2", text, flags=re.M))
+    module, body = budget(repo)
+    assert module.evaluate("${local.tags}")["expires"] == "2031-01-31"
+    assert module.evaluate(body["limit_amount"]) == "75.00"
+    assert module.evaluate("${local.tier_caps.lambda_memory_mb}") == 3008
+    sized = next(r for r in module.resources if r.type in (
+        "aws_lambda_function", "aws_ecs_task_definition", "aws_s3_bucket"))
+    assert module.evaluate(sized.body["tags"])["tier"] == "2"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('user:app$${var.app_name}', "user:app${var.app_name}"),  # $${ is a literal ${
+    ('${format("user:app$%s", local.name)}', "user:app$sales"),
+    ('${format("%.2f", 12.5)}', "12.50"),
+    ('${local.name}-monthly', "sales-monthly"),
+    ('${try(local.missing, local.name)}', "sales"),
+    ('${upper(local.name)}', "SALES"),
+    ('${local.map["a"]}', 1),
+])
+def test_expressions_evaluate_as_terraform_does(tmp_path: Path, text: str,
+                                               expected: Any) -> None:
+    values = {"name": "sales", "map": {"a": 1}}
+
+    def lookup(root: str, name: str, depth: int) -> Any:
+        if root == "local" and name in values:
+            return values[name]
+        raise Unknown(name)
+
+    assert template(text, lookup, tmp_path, tmp_path) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "${aws_s3_bucket.site.arn}", "${timestamp()}", '${file("/etc/passwd")}',
+    '${file("../../outside.txt")}', "${local.nothing}",
+])
+def test_what_only_terraform_knows_is_unknown(tmp_path: Path, text: str) -> None:
+    (tmp_path / "repo" / "infra").mkdir(parents=True)
+    with pytest.raises(Unknown):
+        template(text, lambda *_: (_ for _ in ()).throw(Unknown("x")),
+                 tmp_path / "repo" / "infra", tmp_path / "repo")
