@@ -261,6 +261,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         _write_report(args.output, redact(text))
     else:
         sys.stdout.write(text)
+    not_run = [name for name, result in results.items() if result.not_run]
+    if not_run:  # a gate that did not run every check has not passed
+        print(f"microgate: not every check ran ({', '.join(not_run)}): see above",
+              file=sys.stderr)
+        return max(1, exit_code([f for r in results.values() for f in r.findings]))
     return exit_code([f for r in results.values() for f in r.findings])
 
 

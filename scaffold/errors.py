@@ -31,6 +31,10 @@ class MicrogateError(Exception):
         return str(self.args[0])
 
 
+class ToolMissing(MicrogateError):
+    """A scanner a check needs is not installed here (and cannot be installed now)."""
+
+
 class UsageError(MicrogateError):
     """The command's words or its input data are wrong."""
 

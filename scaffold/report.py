@@ -22,6 +22,7 @@ def as_json(results: dict[str, CheckResult]) -> str:
             name: {
                 "files_checked": result.files_checked,
                 "notes": result.notes,
+                **({"not_run": result.not_run} if result.not_run else {}),
                 "findings": [
                     {"path": f.path, "line": f.line, "rule": f"{f.check}/{f.rule}",
                      "severity": f.severity, "message": f.message}
@@ -139,6 +140,9 @@ def as_text(results: dict[str, CheckResult]) -> str:
     for name, result in results.items():
         errors = sum(1 for f in result.findings if f.severity == "error")
         warnings = len(result.findings) - errors
+        if result.not_run:
+            lines.append(f"{name}: NOT RUN: {result.not_run}")
+            continue
         status = "failed" if errors else "passed"
         counts = f" ({errors} error{'s' * (errors != 1)}" + (
             f", {warnings} warning{'s' * (warnings != 1)})" if warnings else ")")

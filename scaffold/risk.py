@@ -23,6 +23,7 @@ class RiskReport:
     drivers: list[tuple[str, float]] = field(default_factory=list)
     blocked_by: list[str] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
+    not_run: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -32,6 +33,7 @@ class RiskReport:
                         for reason, points in self.drivers],
             "blocked_by": self.blocked_by,
             "thresholds": self.thresholds,
+            "not_run": self.not_run,
         }
 
     def explain(self) -> str:
@@ -40,6 +42,8 @@ class RiskReport:
         text = f"Risk score {self.score:g}: {self.decision}. What drove it: {reasons}."
         if self.blocked_by:
             text += f" Blocked whatever the score by: {', '.join(self.blocked_by)}."
+        for check, reason in self.not_run.items():
+            text += f"\nNot run, so at least needs-approval: {check}: {reason}"
         return text
 
 
@@ -89,6 +93,9 @@ def score(manifest: Manifest, results: dict[str, CheckResult],
             drivers.append((f"{check}: {', '.join(parts)}", points))
         if counts["error"] and check in policy.get("always_block", []):
             blocked_by.append(check)
+    not_run = [check for check, result in results.items() if result.not_run]
+    if not_run:
+        drivers.append((f"not run: {', '.join(not_run)}", 0.0))
     if accepted_vulnerabilities:
         drivers.append((f"{accepted_vulnerabilities} accepted "
                         f"vulnerabilit{'ies' if accepted_vulnerabilities != 1 else 'y'}",
@@ -99,8 +106,10 @@ def score(manifest: Manifest, results: dict[str, CheckResult],
     decision: Decision
     if blocked_by or total >= thresholds["blocked"]:
         decision = "blocked"
-    elif total >= thresholds["needs_approval"]:
+    elif total >= thresholds["needs_approval"] or not_run:
+        # what a check that did not run would have found is unknown: a person decides
         decision = "needs-approval"
     else:
         decision = "auto-promote"
-    return RiskReport(total, decision, drivers, blocked_by, thresholds)
+    return RiskReport(total, decision, drivers, blocked_by, thresholds,
+                      {check: results[check].not_run for check in not_run})

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scaffold.errors import MicrogateError
+from scaffold.errors import MicrogateError, ToolMissing
 from scaffold.findings import RuleHelp
 from scaffold.resources import policies_dir
 
@@ -59,6 +59,8 @@ def find_engine() -> Path:
     """semgrep-core: named by MICROGATE_SEMGREP_CORE, inside the semgrep package, or on PATH."""
     named = os.environ.get("MICROGATE_SEMGREP_CORE")
     if named:
+        if not Path(named).is_file():
+            raise ToolMissing(f"semgrep-core is not at {named} (MICROGATE_SEMGREP_CORE)")
         return Path(named)
     import importlib.util
 
@@ -71,7 +73,7 @@ def find_engine() -> Path:
     on_path = shutil.which("semgrep-core")
     if on_path:
         return Path(on_path)
-    raise MicrogateError(
+    raise ToolMissing(
         "semgrep is not installed here: run this check through pre-commit (it installs "
         "semgrep in the hook's own environment), or pip install 'microgate[sast]'"
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scaffold.errors import MicrogateError
+from scaffold.errors import MicrogateError, ToolMissing
 
 PINNED = {"checkov": "checkov==3.2.500"}
 INSTALL_TIMEOUT_SECONDS = 900
@@ -88,12 +88,13 @@ def _install(requirement: str, home: Path) -> None:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         shutil.rmtree(building, ignore_errors=True)
-        raise MicrogateError(f"could not install {requirement}: {exc}") from None
+        raise ToolMissing(f"{requirement.split('==')[0]} is not installed and could not be "
+                          f"installed now ({exc}); it needs the package index once") from None
     if result.returncode != 0 or not (building / "bin" / name).is_file():
         shutil.rmtree(building, ignore_errors=True)
         lines = (result.stderr or result.stdout).strip().splitlines()
         errors = [line for line in lines if line.startswith("ERROR")]
-        raise MicrogateError(
+        raise ToolMissing(
             f"could not install {requirement} (is the package index reachable?): "
             f"{(errors or lines or ['pip failed'])[-1]}"
         )

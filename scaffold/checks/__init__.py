@@ -40,6 +40,8 @@ class CheckResult:
     files_checked: int = 0
     # Per-rule help (by rule id) for checks whose rules carry it, e.g. CWE and severity.
     rule_help: dict[str, RuleHelp] = field(default_factory=dict)
+    # Why the check could not run here (a scanner missing); empty when it ran.
+    not_run: str = ""
 
 
 CHECKS: tuple[CheckSpec, ...] = (

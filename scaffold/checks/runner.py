@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import cast
 
 from scaffold.checks import CHECKS, CheckResult, CheckSpec, spec
-from scaffold.errors import error_handler
+from scaffold.errors import ToolMissing, error_handler
 from scaffold.findings import exit_code, print_findings
 
 CheckFunction = Callable[[Path, list[str] | None], CheckResult]
@@ -91,11 +91,16 @@ def suite_main(argv: Sequence[str] | None) -> int:
 
 def run_all(repo: Path, files: list[str] | None,
             only: Sequence[str] = ()) -> dict[str, CheckResult]:
+    """Every check (or those in ``only``); one whose scanner is missing here is reported
+    as not run, with the reason, and the others still run."""
     results = {}
     for check in CHECKS:
         if only and check.name not in only:
             continue
-        results[check.name] = run_check(check, repo, files)
+        try:
+            results[check.name] = run_check(check, repo, files)
+        except ToolMissing as exc:
+            results[check.name] = CheckResult(not_run=exc.message)
     return results
 
 

@@ -133,7 +133,7 @@ def test_missing_engine_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "app.py").write_text("x = 1\n")
     assert main(["app.py"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "semgrep could not start" in err
+    assert err.count("\n") == 1 and "semgrep-core is not at" in err
 
 
 def test_skips_when_no_python_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,25 @@ def test_sarif_describes_each_rule_for_code_scanning(tmp_path: Path) -> None:
     moved = _sast_sarif(repo)["runs"][0]["results"][0]
     assert moved["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
     assert moved["partialFingerprints"]["primaryLocationLineHash"] == first
+
+
+def test_a_missing_scanner_stops_only_its_own_check(make_app: Any, tmp_path: Path) -> None:
+    """A business user's microgate has no semgrep: the other checks still run, and the
+    report and the risk decision say which one did not, and why."""
+    repo = make_app(runtime="serverless", git=False)
+    env = {"MICROGATE_SEMGREP_CORE": str(tmp_path / "no-semgrep-core")}
+    result = microgate("check", "--all-files", "--repo", str(repo), env=env)
+    assert result.returncode == 1, result.output
+    assert f"sast: NOT RUN: semgrep-core is not at {tmp_path / 'no-semgrep-core'}" in \
+        result.stdout
+    for ran in ("secrets", "manifest", "test-presence", "pins", "licenses", "iac", "cost"):
+        assert re.search(rf"^{ran}: (passed|failed)", result.stdout, re.M), ran
+    assert "not every check ran (sast)" in result.stderr and "Traceback" not in result.output
+    report = json.loads(microgate("check", "--all-files", "--format", "json",
+                                  "--repo", str(repo), env=env).stdout)
+    assert report["checks"]["sast"]["not_run"].startswith("semgrep-core is not at")
+    assert "not_run" not in report["checks"]["secrets"]
+    risk = microgate("risk", "--repo", str(repo), "--format", "json", "--fail-on", "never",
+                     env=env)
+    decision = json.loads(risk.stdout)
+    assert decision["decision"] == "needs-approval" and "sast" in decision["not_run"]
