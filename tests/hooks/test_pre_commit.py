@@ -218,3 +218,15 @@ def test_checkov_runs_offline_in_the_hooks_environment(app: Path) -> None:
     result = run([str(python), "-c", refuse_network], cwd=app)
     assert result.returncode == 0, result.output
     assert "findings: 0" in result.stdout
+
+
+def test_the_expiry_warning_shows_on_a_passing_commit(app: Path) -> None:
+    import datetime as dt
+
+    manifest = app / "microapp.yaml"
+    soon = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    manifest.write_text(re.sub(r"^expires: .*$", f"expires: {soon}", manifest.read_text(),
+                               flags=re.M))
+    result = commit(app, "a commit ten days before the app expires")
+    assert result.returncode == 0, result.output
+    assert "warning: expires: the app expires in 10 days" in result.output
