@@ -49,6 +49,9 @@ def _add_new(subparsers: Any) -> None:
     answers.add_argument(
         "--defaults", action="store_true", help="use defaults for every answer not given"
     )
+    answers.add_argument(
+        "--resume", action="store_true",
+        help="continue the wizard where it stopped (Ctrl-C, or 'stop' at the review)")
     template = parser.add_argument_group("template")
     template.add_argument("--template", help="copier template (path or git URL)")
     template.add_argument("--vcs-ref", help="template release (git tag) to use")
@@ -96,9 +99,13 @@ def _gather_answers(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         raise UsageError(
             "no terminal to ask the questions on; pass --defaults, or --data-file answers.yaml"
         )
-    from scaffold.wizard import Wizard
+    from scaffold.wizard import Wizard, load_saved_answers
 
-    return Wizard(policy, data).ask(), True
+    answered = load_saved_answers() if args.resume else {}
+    if answered:
+        print(f"Continuing with the {len(answered)} answers you gave before "
+              "(you can change any of them at the end).")
+    return Wizard(policy, data, answered=answered).ask(), True
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -106,14 +113,25 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from scaffold.policy import default_policy
     from scaffold.render import NewOptions, new
 
+    if args.resume and (args.defaults or args.data_file):
+        raise UsageError("--resume continues the wizard: leave out --defaults and --data-file")
     answers, interactive = _gather_answers(args)
     source = str(args.data_file) if args.data_file and not interactive else "answers"
+    if interactive:
+        from scaffold.wizard import Wizard
+
+        def problem(candidate: dict[str, Any]) -> str | None:
+            try:
+                to_manifest(candidate, default_policy(), source="answers")
+            except UsageError as exc:
+                return exc.message
+            return None
+
+        name = answers.get("name") or "the app"
+        where = str(Path(args.dest) if args.dest else Path.cwd() / str(name))
+        answers = Wizard(default_policy(), {}).review(answers, where, problem)
     manifest = to_manifest(answers, default_policy(), source=source)
     dest = Path(args.dest) if args.dest else Path.cwd() / manifest.name
-    if interactive:
-        from scaffold.wizard import Wizard, summary_text
-
-        Wizard(default_policy(), {}).confirm(summary_text(answers), str(dest))
     options = NewOptions(
         dest=dest,
         template=args.template,
@@ -126,8 +144,13 @@ def _cmd_new(args: argparse.Namespace) -> int:
         install_hooks=not args.no_install_hooks,
         hooks_repo=args.hooks_repo,
         hooks_rev=args.hooks_rev,
+        progress=_progress if sys.stdout.isatty() else None,
     )
     result = new(manifest, options)
+    if interactive:
+        from scaffold.wizard import forget_answers
+
+        forget_answers()
     print(f"Created {manifest.name} in {result.path}")
     for replaced in result.replaced:
         print(f"  replaced {replaced} (the old file is in {result.backup_dir})")
@@ -146,6 +169,10 @@ def _cmd_new(args: argparse.Namespace) -> int:
                 print("Review the new tests, then commit them.")
     print("Next: cd into it, run 'pytest', and commit; every commit runs the checks.")
     return 0
+
+
+def _progress(step: str) -> None:
+    print(f"  {step}...", flush=True)
 
 
 def _add_update(subparsers: Any) -> None:

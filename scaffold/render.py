@@ -12,7 +12,7 @@ import filecmp
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +47,12 @@ class NewOptions:
     install_hooks: bool = True
     hooks_repo: str | None = None
     hooks_rev: str | None = None
+    # Told each step as it starts (the wizard prints them: generation takes ~40 s).
+    progress: Callable[[str], None] | None = None
+
+    def step(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
 
 
 @dataclass
@@ -293,12 +299,15 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
     )
     with scratch_beside(dest, "new") as scratch_root:
         work = scratch_root / dest.name
+        options.step("Writing the app's files from the template")
         render(source, work, data, vcs_ref=options.vcs_ref, unsafe=options.trust or is_bundled)
         check_cost_fits(work, manifest, policy)
         result = NewResult(path=dest, manifest=manifest, locked=False)
         if options.lock:
             try:
+                options.step("Pinning its dependencies with hashes (about half a minute)")
                 lock(work)
+                options.step("Looking up its dependencies' licenses")
                 refresh_licenses(work)
                 result.locked = True
             except (IndexUnreachable, IndexLookupError) as exc:
@@ -310,6 +319,7 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
         if joins_existing_repo:
             result.notes.append(f"{dest} is already a git repo: commit the new files yourself.")
         elif options.git:
+            options.step("Making the first commit")
             init_and_commit(
                 work,
                 f"Create {manifest.name} with microgate {__version__}",
@@ -317,6 +327,7 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
                 commit=options.commit,
             )
             if options.install_hooks:
+                options.step("Installing the checks every commit runs")
                 install_pre_commit(work)
         if occupied:
             backup_root = dest / BACKUP_DIR

@@ -18,7 +18,10 @@ CTRL_U = "\x15"
 
 
 def spawn(cwd: Path, *args: str) -> pexpect.spawn:
-    env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm", "COLUMNS": "120"}
+    # answers kept for --resume go to the user's cache: a folder beside the test's own
+    cache = cwd.parent / f"{cwd.name}-cache"
+    env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm", "COLUMNS": "120",
+           "XDG_CACHE_HOME": str(cache)}
     return pexpect.spawn(
         sys.executable, ["-m", "scaffold", "new", *args], cwd=str(cwd), env=env,
         encoding="utf-8", timeout=30, dimensions=(40, 120),
@@ -113,7 +116,7 @@ def test_ctrl_c_or_no_leaves_nothing_on_disk(tmp_path: Path, stop_at: str) -> No
     if stop_at == "Who owns it?":
         child.expect_exact(stop_at)
         child.send(CTRL_C)
-        child.expect_exact("cancelled; nothing was written")
+        child.expect_exact("cancelled; no app was created")
     else:
         child.expect_exact("Who owns it?")
         child.send(ENTER)
@@ -128,8 +131,92 @@ def test_ctrl_c_or_no_leaves_nothing_on_disk(tmp_path: Path, stop_at: str) -> No
             child.send(ENTER)
         child.expect_exact(stop_at)
         child.send("n")
-        child.expect_exact("cancelled; nothing was written")
+        choose(child, "What now?", downs=1)  # stop here
+        child.expect_exact("cancelled; no app was created")
+        child.expect_exact("microgate new --resume")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
     assert list(tmp_path.iterdir()) == []
+
+
+def finish_defaults(child: pexpect.spawn, after: str) -> None:
+    """Enter through every question from ``after`` on (each default taken)."""
+    order = ["Which cost centre", "Who will use it?", "most sensitive data",
+             "How should it run?", "how soon", "How much will it be used?", "Does it connect",
+             "most it may cost", "switched off", "Where does your team"]
+    for question in order[order.index(after):]:
+        child.expect_exact(question)
+        child.send("n" if question == "Does it connect" else ENTER)
+
+
+def test_any_answer_can_be_changed_before_the_app_is_made(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "--no-lock", "--no-install-hooks")
+    answer_text(child, "What should the app be called?", "feedback-digest")
+    answer_text(child, "what does it do, and for whom?", "Weekly digest of feedback")
+    answer_text(child, "Who owns it?", "ana@example.com")
+    answer_text(child, "Which cost centre pays for it?", "cc-7")
+    finish_defaults(child, "Who will use it?")
+    child.expect(r"Runs as +serverless")
+    child.expect_exact("Create the app in")
+    child.send("n")
+    choose(child, "What now?")  # change an answer
+    # name, purpose, owner, cost centre, tier, data, runs as: the seventh
+    choose(child, "Which answer do you want to change?", downs=6)
+    choose(child, "How should it run?", downs=2)  # just pages
+    child.expect(r"Runs as +static\-site")
+    child.expect_exact("Create the app in")
+    child.send("y")
+    child.expect_exact("Writing the app's files from the template...")  # progress
+    child.expect_exact("Making the first commit...")
+    child.expect_exact("Created feedback-digest")
+    child.expect_exact("Write tests for the app's functions now?")
+    child.send("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    manifest = yaml.safe_load((tmp_path / "feedback-digest" / "microapp.yaml").read_text())
+    assert manifest["runtime"] == "static-site" and manifest["cost_center"] == "cc-7"
+
+
+def test_answers_survive_ctrl_c_and_resume_continues(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "--no-lock", "--no-install-hooks", "--no-git")
+    answer_text(child, "What should the app be called?", "feedback-digest")
+    answer_text(child, "what does it do, and for whom?", "Weekly digest of feedback")
+    answer_text(child, "Who owns it?", "ana@example.com")
+    child.expect_exact("Which cost centre")
+    child.send(CTRL_C)
+    child.expect_exact("microgate new --resume")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130 and list(tmp_path.iterdir()) == []
+    # the next run asks only what is left, then offers the review with every answer
+    child = spawn(tmp_path, "--resume", "--no-lock", "--no-install-hooks", "--no-git")
+    child.expect_exact("Continuing with the 3 answers you gave before")
+    answer_text(child, "Which cost centre pays for it?", "cc-7")
+    finish_defaults(child, "Who will use it?")
+    child.expect(r"Name +feedback\-digest")
+    child.expect(r"Owner +ana@example\.com")
+    child.expect_exact("Create the app in")
+    child.send(CTRL_C)  # Ctrl-C at the last step keeps everything too
+    child.expect_exact("microgate new --resume")
+    child.expect(pexpect.EOF)
+    child.close()
+    child = spawn(tmp_path, "--resume", "--no-lock", "--no-install-hooks", "--no-git")
+    child.expect_exact("Continuing with the 13 answers you gave before")
+    child.expect_exact("Create the app in")
+    child.send("y")
+    child.expect_exact("Created feedback-digest")
+    child.expect_exact("Write tests for the app's functions now?")
+    child.send("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    manifest = yaml.safe_load((tmp_path / "feedback-digest" / "microapp.yaml").read_text())
+    assert manifest["owner"] == "ana@example.com" and manifest["cost_center"] == "cc-7"
+    # once the app is made, nothing is left to resume
+    child = spawn(tmp_path, "--resume")
+    child.expect_exact("no answers to resume")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
