@@ -291,6 +291,13 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
     dest = options.dest.expanduser().absolute()
     occupied = _check_destination(dest, options.force)
     source, is_bundled = resolve_template(options.template)
+    vcs_ref = options.vcs_ref
+    if is_bundled and vcs_ref is None:
+        # The bundled template as a release in a git store: the app can be updated later.
+        from scaffold.templatestore import ensure_release
+
+        store, vcs_ref = ensure_release()
+        source = str(store)
     if options.vcs_ref and not _is_url(source) and not (Path(source) / ".git").exists():
         raise UsageError(f"--vcs-ref {options.vcs_ref}: the template {source} is not a git "
                          "repo, so it has no releases to choose from")
@@ -300,7 +307,7 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
     with scratch_beside(dest, "new") as scratch_root:
         work = scratch_root / dest.name
         options.step("Writing the app's files from the template")
-        render(source, work, data, vcs_ref=options.vcs_ref, unsafe=options.trust or is_bundled)
+        render(source, work, data, vcs_ref=vcs_ref, unsafe=options.trust or is_bundled)
         check_cost_fits(work, manifest, policy)
         result = NewResult(path=dest, manifest=manifest, locked=False)
         if options.lock:

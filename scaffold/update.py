@@ -120,6 +120,31 @@ def read_answers(repo: Path) -> dict[str, Any]:
     return answers
 
 
+def bring_bundled_release(answers: dict[str, Any]) -> None:
+    """An app made from microgate's bundled template updates from this machine's store of
+    its releases, to which this microgate's release is added first."""
+    from scaffold.resources import bundled_template
+    from scaffold.templatestore import ensure_release, is_store, store_dir
+
+    source = str(answers["_src_path"])
+    if is_store(source):
+        ensure_release()
+        return
+    if not answers.get("_commit") and Path(source).expanduser().resolve() == \
+            bundled_template().resolve():
+        raise UsageError(
+            "this app was made from microgate's bundled template before its releases were "
+            f"kept, so there is no old release to merge from: set _src_path in "
+            f"{ANSWERS_FILE} to {store_dir()} and _commit to the release it was made from "
+            "(template_version in microapp.yaml, like v1.0.0), then run the update again")
+    if source.rstrip("/").endswith("microgate/templates/microapp") and \
+            not Path(source).exists():
+        raise UsageError(
+            f"this app was made on another machine from its store of microgate's template "
+            f"releases ({source}): run 'microgate update' where it was made, or set "
+            f"_src_path in {ANSWERS_FILE} to a git copy of the template")
+
+
 def _status_lines(repo: Path) -> list[str]:
     output = git(repo, "status", "--porcelain", "--untracked-files=all")
     return [line for line in output.splitlines() if line.strip()]
@@ -263,6 +288,7 @@ def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
     repo = repo.resolve()
     answers = read_answers(repo)
     ensure_clean(repo)
+    bring_bundled_release(answers)
     name = repo.name
     report = UpdateReport(str(repo), name, _version(answers), dry_run=options.dry_run)
     data = update_data(repo, options)

@@ -11,6 +11,7 @@ import yaml
 
 from scaffold.manifest import parse_manifest_text
 from scaffold.policy import default_policy
+from scaffold.templatestore import bundled_release
 from scaffold.terraform import load_module, parse_file
 from testing.util import REPO_ROOT, git, run
 
@@ -41,7 +42,7 @@ def test_generated_repo_has_every_part(make_app: Any, runtime: str) -> None:
     loaded = parse_manifest_text(manifest_text)
     assert loaded.problems == [] and loaded.manifest is not None
     assert loaded.manifest.runtime == runtime
-    assert loaded.manifest.template_version == "1.0.0"
+    assert loaded.manifest.template_version == bundled_release()
     assert (repo / "CODEOWNERS").read_text().strip().endswith("* ana@example.com")
     assert git(repo, "status", "--porcelain") == ""
     assert "Create sales-report" in git(repo, "log", "--oneline")

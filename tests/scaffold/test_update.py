@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -181,3 +182,50 @@ def test_the_changed_manifest_fields_are_read_from_git(app: Path) -> None:
     assert _changed_manifest_fields(app) == {"traffic"}
     (app / "microapp.yaml").write_text("<<<<<<< broken\n: [\n")
     assert _changed_manifest_fields(app) == {"*"}
+
+
+def test_an_app_made_from_the_bundled_template_can_be_updated(
+        make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`microgate new` without --template: the bundled template's release is kept in a git
+    store on this machine, so a later microgate's release merges into the app."""
+    import shutil
+
+    from scaffold.resources import bundled_template
+    from scaffold.templatestore import bundled_release, ensure_release
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("MICROGATE_TEMPLATE_STORE", str(store))
+    repo = make_app(runtime="serverless")
+    answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(store)
+    assert answers["_commit"] == f"v{bundled_release()}"
+    # a newer microgate ships release 9.0.0 of the bundled template, used on this machine
+    newer = tmp_path / "newer"
+    shutil.copytree(bundled_template(), newer)
+    (newer / "RELEASE").write_text("9.0.0\n")
+    readme = newer / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nRelease 9 of the template was here.\n")
+    assert ensure_release(newer)[1] == "v9.0.0"
+    updated = microgate("update", str(repo), "--commit", env={"MICROGATE_TEMPLATE_STORE":
+                                                             str(store)})
+    assert updated.returncode == 0, updated.output
+    assert "Release 9 of the template was here." in (repo / "README.md").read_text()
+    assert 'template_version: "9.0.0"' in (repo / "microapp.yaml").read_text()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_an_app_from_the_unreleased_bundled_folder_gets_a_clear_error(
+        make_app: Any, tmp_path: Path) -> None:
+    from scaffold.resources import bundled_template
+
+    repo = make_app(runtime="serverless")
+    answers = repo / ".copier-answers.yml"
+    recorded = yaml.safe_load(answers.read_text())
+    recorded.pop("_commit")
+    recorded["_src_path"] = str(bundled_template())
+    answers.write_text(yaml.safe_dump(recorded))
+    commit_all(repo, "as apps were made before the store")
+    refused = microgate("update", str(repo))
+    assert refused.returncode == 2, refused.output
+    assert "made from microgate's bundled template before its releases were kept" in \
+        refused.stderr and "Traceback" not in refused.output
