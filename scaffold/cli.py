@@ -564,6 +564,28 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return 1 if over or blocking else 0
 
 
+def _add_doctor(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "doctor", help="can the app reach what it pins (hooks, template, packages)?",
+        description="Check that the app's hook repository, template and package sources "
+        "are reachable from this machine and pinned, and say how to fix what is not. "
+        "Exit 1 when something needs fixing.")
+    _add_folder_argument(parser)
+    parser.set_defaults(func=_cmd_doctor)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from scaffold.doctor import diagnose
+
+    repo = _folder(args.path)
+    if not (repo / "microapp.yaml").is_file():
+        raise UsageError(f"{repo}: no microapp.yaml here; run it in an app's folder")
+    found = diagnose(repo)
+    for item in found:
+        print(item.render())
+    return 0 if all(item.ok for item in found) else 1
+
+
 def _usage_file(path: Path) -> dict[str, dict[str, Any]]:
     from scaffold import yamlio
 
@@ -1071,6 +1093,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lock(subparsers)
     _add_check(subparsers)
     _add_cost(subparsers)
+    _add_doctor(subparsers)
     _add_risk(subparsers)
     _add_tests(subparsers)
     _add_prompts(subparsers)

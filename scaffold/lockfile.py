@@ -46,6 +46,9 @@ class LockResult:
 
 
 def pip_compile_command(source: Path, output: Path) -> list[str]:
+    from scaffold.platform import platform_settings
+
+    index = platform_settings().package_index
     return [
         sys.executable,
         "-m",
@@ -59,6 +62,7 @@ def pip_compile_command(source: Path, output: Path) -> list[str]:
         "--no-emit-find-links",
         "--no-header",
         "--resolver=backtracking",
+        *(["--index-url", index] if index else []),
         "--output-file",
         str(output),
         str(source),

@@ -70,7 +70,12 @@ def _is_url(source: str) -> bool:
 
 
 def resolve_template(template: str | None) -> tuple[str, bool]:
-    """Return the template source copier should use, and whether it is microgate's own."""
+    """Return the template source copier should use, and whether it is microgate's own
+    (no --template: the platform's template in policies/platform.yaml, else the bundled)."""
+    if template is None:
+        from scaffold.platform import platform_settings
+
+        template = platform_settings().template or None
     if template is None:
         return str(bundled_template()), True
     if _is_url(template):
@@ -124,8 +129,11 @@ def policy_values(
 ) -> dict[str, Any]:
     """What the template renders beside the answers, from the platform's policies."""
     rule = policy.rule(tier)
-    repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO")
-    rev = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV")
+    from scaffold.platform import platform_settings
+
+    settings = platform_settings()
+    repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or settings.hooks_repo or None
+    rev = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or settings.hooks_rev or None
     if repo is None and rev is None:
         repo, rev = installed_from_checkout() or (None, None)
     return {
