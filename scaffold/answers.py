@@ -34,6 +34,7 @@ ANSWER_KEYS: tuple[str, ...] = (
     "approver",
     "data_sensitivity",
     "runtime",
+    "schedule",
     "sla",
     "traffic",
     "connectors",
@@ -46,6 +47,8 @@ ANSWER_KEYS: tuple[str, ...] = (
 REQUIRED_KEYS = ("name", "purpose", "owner", "cost_center", "tier", "data_sensitivity",
                  "runtime", "monthly_budget_usd", "expires")
 MAX_DATA_FILE_BYTES = 1_000_000
+# A scheduled job's default: every Monday at 08:00 UTC (a weekly digest).
+DEFAULT_SCHEDULE = "cron(0 8 ? * MON *)"
 
 
 def git_user_email() -> str | None:
@@ -196,6 +199,8 @@ def to_manifest(
     if isinstance(payload.get("tier"), str) and payload["tier"].strip().isdigit():
         payload["tier"] = int(payload["tier"])
     payload["template_version"] = template_version
+    if payload.get("runtime") == "scheduled" and not payload.get("schedule"):
+        payload["schedule"] = DEFAULT_SCHEDULE
     payload["connectors"] = with_llm_defaults(payload.get("connectors"),
                                               str(payload.get("traffic", "low")))
     try:

@@ -1053,14 +1053,52 @@ def _schedule(run: _Costing, module: Module, resource: Resource, address: str,
 
 
 def _runs_per_month(expression: str, hours: float) -> float | None:
-    match = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)",
-                         expression.strip())
+    """How often an EventBridge schedule fires in a month: rate(), at(), or cron() with
+    minutes, hours, days of the month and days of the week counted."""
+    expression = expression.strip()
+    match = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)", expression)
     if match:
         every = float(match.group(1)) * {"m": 1 / 60, "h": 1, "d": 24}[match.group(2)[0]]
         return hours / every
-    if expression.startswith(("cron(", "at(")):
-        return 1.0 if expression.startswith("at(") else hours  # at most hourly, counted so
-    return None
+    if expression.startswith("at("):
+        return 1.0
+    match = re.fullmatch(r"cron\((.+)\)", expression)
+    fields = match.group(1).split() if match else []
+    if len(fields) != 6:
+        return None
+    minute, hour, day, _, weekday, _ = fields
+    per_day = _cron_count(minute, 60) * _cron_count(hour, 24)
+    days_in_month = hours / 24
+    if weekday not in ("*", "?"):
+        days = _cron_count(weekday.upper(), 7, names=WEEKDAYS) * days_in_month / 7
+    elif day not in ("*", "?"):
+        days = _cron_count(day, 31) if not day.endswith(("L", "W")) else 1.0
+    else:
+        days = days_in_month
+    return per_day * days
+
+
+WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
+
+
+def _cron_count(field: str, size: int, names: dict[str, int] | None = None) -> float:
+    """How many values one cron field allows: *, */n, a-b, a,b,c, a#n."""
+    count = 0.0
+    for part in field.split(","):
+        if part in ("*", "?"):
+            return float(size)
+        step = re.fullmatch(r"(\*|\d+)/(\d+)", part)
+        if step:
+            count += size / max(int(step.group(2)), 1)
+            continue
+        span = re.fullmatch(r"(\w+)-(\w+)", part)
+        if span:
+            low, high = (int((names or {}).get(v, v)) if str(v).isdigit() or v in
+                         (names or {}) else 0 for v in span.groups())
+            count += max(high - low + 1, 1)
+            continue
+        count += 1.0 / 4.35 * 1 if "#" in part else 1.0  # the n-th weekday: once a month
+    return count
 
 
 @prices("aws_sfn_state_machine", usage=("monthly_transitions", "monthly_requests",
@@ -1082,6 +1120,29 @@ def _step_functions(run: _Costing, module: Module, resource: Resource, address: 
     run.add(address, "state transitions", times * transitions / 1e3, "sfn_transitions")
 
 
+def _scheduled_requests(run: _Costing, found: list[tuple[Module, Resource]]) -> None:
+    """A Lambda a schedule runs is called as often as the schedule fires, not by the
+    traffic: recorded as its usage (unless a usage file gives it)."""
+    for module, resource in found:
+        if resource.type != "aws_scheduler_schedule":
+            continue
+        runs = _runs_per_month(_text(module, resource, "schedule_expression", ""), run.hours)
+        target = str(resource.body.get("target", ""))
+        function = _referenced(module, target, "aws_lambda_function")
+        alias = _referenced(module, target, "aws_lambda_alias")
+        if function is None and alias is not None:
+            function = _referenced(module, alias.body.get("function_name"),
+                                   "aws_lambda_function")
+        if function is None or runs is None:
+            continue
+        address = module.address_of(function)
+        figures = run.usage.overrides.setdefault(address, {})
+        figures.setdefault("monthly_requests", runs)
+        if run.usage.assume:
+            run.result.assumptions.append(
+                f"{address}: run by its schedule, {runs:,.0f} times a month")
+
+
 # -- the estimate ---------------------------------------------------------------------------
 
 def _data_transfer(run: _Costing, root: Module, found: list[tuple[Module, Resource]]) -> None:
@@ -1101,6 +1162,7 @@ def estimate(infra: Path, *, traffic: str, region: str,
     table = pricing()
     result = Estimate(region, price_date=str(table["prices"]["lambda_requests"].get(
         "date", "")))
+    usage = dict(usage or {})
     run = _Costing(Pricer(table, region, result.notes), Usage(table, traffic, usage, assume),
                    result, float(table["hours_per_month"]))
     root = load_module(infra, boundary=boundary)
@@ -1114,6 +1176,7 @@ def estimate(infra: Path, *, traffic: str, region: str,
                                             path, None))
         for resource in module.resources:
             found.append((module, resource))
+    _scheduled_requests(run, found)
     services_tasks = 0.0
     for module, resource in found:
         times, note = module.multiplier(resource)
@@ -1145,7 +1208,7 @@ def estimate(infra: Path, *, traffic: str, region: str,
             run.add(module.address_of(resource), "container insights",
                     max(services_tasks, 1) * 0.5, "ecs_container_insights")
     _data_transfer(run, root, found)
-    result.assumptions = run.usage.describe()
+    result.assumptions[:0] = run.usage.describe()
     return result
 
 

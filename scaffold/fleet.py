@@ -108,8 +108,6 @@ def _last_check(repo: Path) -> str:
 
 def inspect(repo: Path, today: dt.date | None = None) -> AppRow:
     """One app's row; never raises."""
-    from scaffold.checks.cost import terraform_dirs
-    from scaffold.cost import estimate
     from scaffold.manifest import read_manifest
     from scaffold.risk import score
 
@@ -132,10 +130,11 @@ def inspect(repo: Path, today: dt.date | None = None) -> AppRow:
     row.expires = manifest.expires.isoformat()
     row.days_left = (manifest.expires - today).days
     try:
-        row.cost_usd = round(sum(
-            estimate(infra, traffic=manifest.traffic, region=manifest.region).total
-            for infra in terraform_dirs(repo)), 2)
-    except MicrogateError:
+        from scaffold.checks.cost import estimate_app, read_inputs
+
+        estimates, _ = estimate_app(repo, read_inputs(repo))
+        row.cost_usd = round(sum(result.total for _, result in estimates), 2)
+    except (MicrogateError, OSError, ValueError, KeyError, TypeError, AttributeError):
         row.cost_usd = None
     try:
         row.risk = score(manifest, {}).decision

@@ -349,7 +349,8 @@ def own_rules(tops: list[Path], boundary: Path, tier: int | None) -> IacReport:
             except MicrogateError as exc:
                 line = re.search(r"\bline (\d+)", exc.message)
                 report.findings.append(IacFinding(tf, int(line.group(1)) if line else 1,
-                                                  "MG_PARSE", exc.message))
+                                                  "MG_PARSE",
+                                                  exc.message.removeprefix(f"{tf}: ")))
                 continue
             called |= local_module_sources(folder, parsed_files[tf][0])
     found = [r for tf, (parsed, text) in parsed_files.items()

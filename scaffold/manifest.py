@@ -38,7 +38,7 @@ Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
 ResourceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,80}$")]
 Tier = Literal[0, 1, 2]
 Sensitivity = Literal["public", "internal", "confidential", "restricted"]
-Runtime = Literal["serverless", "container", "static-site"]
+Runtime = Literal["serverless", "container", "static-site", "scheduled"]
 Sla = Literal["best-effort", "business-hours", "24x7"]
 Traffic = Literal["low", "medium", "high"]
 ConnectorKind = Literal["database", "api", "spreadsheet", "storage", "email", "llm", "other"]
@@ -121,6 +121,12 @@ class Manifest(BaseModel):
     )
     data_sensitivity: Sensitivity = Field(description="The most sensitive data it touches.")
     runtime: Runtime = Field(description="How it runs.")
+    schedule: str | None = Field(
+        default=None, max_length=100,
+        pattern=r"^(rate\(\d{1,4} (minute|minutes|hour|hours|day|days)\)"
+                r"|cron\([0-9A-Za-z*?,/#\- ]{9,80}\))$",
+        description="For a scheduled job: when it runs, as an EventBridge Scheduler "
+        "expression: rate(1 hour), cron(0 8 ? * MON *) (UTC).")
     connectors: list[Connector] = Field(default_factory=list, description="Systems it uses.")
     monthly_budget_usd: float = Field(gt=0, description="Most it may cost a month, in USD.")
     acknowledged_unpriced: list[ResourceType] = Field(
@@ -150,6 +156,12 @@ class Manifest(BaseModel):
     def _approver_for_tier_2(self) -> Manifest:
         if self.tier == 2 and not self.approver:
             raise ValueError("a tier-2 app needs an approver: add approver: <email>")
+        if self.runtime == "scheduled" and not self.schedule:
+            raise ValueError("a scheduled job needs a schedule: add schedule: "
+                             "cron(0 8 ? * MON *) (every Monday at 08:00 UTC) or rate(1 day)")
+        if self.schedule and self.runtime != "scheduled":
+            raise ValueError(f"schedule is for runtime: scheduled, not {self.runtime}: "
+                             "remove it")
         names = [c.name for c in self.connectors]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -162,6 +162,8 @@ def template_data(
     """The answers copier renders with: the manifest plus values from the policies."""
     data = manifest.model_dump(mode="json", exclude={"schema_version", "template_version"})
     data["approver"] = data.get("approver") or ""
+    if data.get("schedule") is None:
+        data.pop("schedule", None)
     data.update(policy_values(manifest.tier, policy, hooks_repo=hooks_repo, hooks_rev=hooks_rev))
     return data
 

@@ -28,6 +28,13 @@ RUNTIME_HELP = {
     "serverless": "On demand: it runs when someone calls it (serverless)",
     "container": "Always on: a small website or API that keeps running (container)",
     "static-site": "Just pages: no server code, only files people open (static site)",
+    "scheduled": "By itself at set times, like a weekly digest (scheduled job)",
+}
+SCHEDULE_HELP = {
+    "cron(0 8 ? * MON *)": "Every Monday at 08:00 (UTC)",
+    "cron(0 8 * * ? *)": "Every day at 08:00 (UTC)",
+    "rate(1 hour)": "Every hour",
+    "cron(0 8 1 * ? *)": "On the first of every month at 08:00 (UTC)",
 }
 SLA_HELP = {
     "best-effort": "Whenever someone has time (best effort)",
@@ -55,6 +62,7 @@ CANCELLED = ("cancelled; no app was created. Your answers so far are kept: run "
 CHANGEABLE = {
     "name": "Name", "purpose": "Purpose", "owner": "Owner", "cost_center": "Cost centre",
     "tier": "Tier", "approver": "Approver", "data_sensitivity": "Data", "runtime": "Runs as",
+    "schedule": "Runs at",
     "sla": "Fix within", "traffic": "Traffic", "connectors": "Connects to",
     "monthly_budget_usd": "Budget", "expires": "Expires", "ci": "CI",
 }
@@ -226,8 +234,10 @@ class Wizard:
         steps = ["name", "purpose", "owner", "cost_center", "tier"]
         if "tier" in answers and self.policy.rule(int(answers["tier"])).approver_required:
             steps.append("approver")
-        return steps + ["data_sensitivity", "runtime", "sla", "traffic", "connectors",
-                        "monthly_budget_usd", "expires", "ci"]
+        steps += ["data_sensitivity", "runtime"]
+        if answers.get("runtime") == "scheduled":
+            steps.append("schedule")
+        return steps + ["sla", "traffic", "connectors", "monthly_budget_usd", "expires", "ci"]
 
     def ask_one(self, key: str, answers: dict[str, Any]) -> Any:
         """One question; its default is the answer already given, if any."""
@@ -269,6 +279,12 @@ class Wizard:
                                 default="internal")
         if key == "runtime":
             return self._select("How should it run?", "runtime", RUNTIME_HELP)
+        if key == "schedule":
+            options = dict(SCHEDULE_HELP)
+            current = self.preset.get("schedule")
+            if current and current not in options:
+                options[current] = f"As set before: {current}"
+            return self._select("When should it run?", "schedule", options)
         if key == "sla":
             return self._select("If it breaks, how soon must it be fixed?", "sla", SLA_HELP)
         if key == "traffic":
@@ -299,7 +315,8 @@ class Wizard:
         import questionary
 
         shown = {key: label for key, label in CHANGEABLE.items()
-                 if key in answers or key == "approver" and "approver" in self._steps(answers)}
+                 if key in answers or key in ("approver", "schedule")
+                 and key in self._steps(answers)}
         choices = [questionary.Choice(f"{label}: {_shown_value(key, answers.get(key))}", key)
                    for key, label in shown.items()]
         key = self._ask(questionary.select("Which answer do you want to change?",
@@ -309,6 +326,10 @@ class Wizard:
         if key == "tier":
             self.preset["tier"] = str(answers.get("tier", 0))
         changed[key] = self.ask_one(key, changed)
+        if key == "runtime" and changed["runtime"] == "scheduled" and "schedule" not in changed:
+            changed["schedule"] = self.ask_one("schedule", changed)
+        if key == "runtime" and changed["runtime"] != "scheduled":
+            changed.pop("schedule", None)
         if key == "tier" and changed["tier"] != answers.get("tier"):
             for bound in TIER_BOUND:
                 if bound in self._steps(changed):
@@ -439,6 +460,8 @@ def summary_text(answers: dict[str, Any]) -> str:
         ("Approver", answers.get("approver") or "-"),
         ("Data", answers["data_sensitivity"]),
         ("Runs as", answers["runtime"]),
+        *([("Runs at", SCHEDULE_HELP.get(answers["schedule"], answers["schedule"]))]
+          if answers.get("schedule") else []),
         ("Fix within", answers.get("sla", "best-effort")),
         ("Traffic", answers.get("traffic", "low")),
         ("Connects to", ", ".join(f"{c['name']} ({c['kind']}, {c['access']})"

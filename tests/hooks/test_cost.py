@@ -30,10 +30,10 @@ def set_default(repo: Path, variable: str, value: int) -> None:
     path.write_text(re.sub(pattern, rf"\g<1>{value}", text))
 
 
-@pytest.mark.parametrize("runtime", ["serverless", "container", "static-site"])
+@pytest.mark.parametrize("runtime", ["serverless", "container", "static-site", "scheduled"])
 def test_every_template_resource_is_priced(make_app: Any, runtime: str) -> None:
     repo = make_app(runtime=runtime, git=False)
-    result = estimate(repo / "infra", traffic="low", region="us-east-1")
+    result = estimate(repo / "infra", traffic="low", region="us-east-1", boundary=repo)
     assert result.unpriced == []
     assert result.total > 0
     assert all(line.unit_price > 0 for line in result.lines)
@@ -193,3 +193,16 @@ def test_known_usage_from_a_usage_file(container_app: Path, tmp_path: Path) -> N
     assert refused.returncode == 2
     assert refused.stderr.strip().startswith("microgate: ") and "not a usage file" in \
         refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_scheduled_job_is_priced_by_how_often_it_runs(make_app: Any) -> None:
+    repo: Path = make_app(runtime="scheduled", git=False, schedule="rate(1 hour)")
+    report = json.loads(microgate("cost", str(repo), "--format", "json").stdout)
+    estimate = report["estimates"][0]
+    requests = next(line for line in estimate["lines"]
+                    if line["address"] == "aws_lambda_function.app"
+                    and line["item"] == "requests")
+    assert requests["quantity"] == pytest.approx(730 / 1e6)  # 730 runs, not the traffic
+    assert "aws_lambda_function.app: run by its schedule, 730 times a month" in \
+        estimate["assumptions"]
+    assert report["complete"] is True

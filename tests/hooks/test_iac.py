@@ -33,7 +33,8 @@ def run(capsys: pytest.CaptureFixture[str], files: list[str] = TF) -> tuple[int,
     return code, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("app", ["serverless", "container", "static-site"], indirect=True)
+@pytest.mark.parametrize("app", ["serverless", "container", "static-site", "scheduled"],
+                         indirect=True)
 def test_generated_terraform_passes(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys) == (0, "")
 

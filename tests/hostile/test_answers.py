@@ -139,7 +139,7 @@ local_part = st.text(st.sampled_from("abcXYZ019.!$%&'*+/=?^_`{|}~-"), min_size=1
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(purpose=one_line, cost_center=one_line.map(lambda s: s[:64]), local=local_part,
-       runtime=st.sampled_from(["serverless", "container", "static-site"]))
+       runtime=st.sampled_from(["serverless", "container", "static-site", "scheduled"]))
 def test_every_accepted_answer_parses_everywhere(tmp_path: Path, purpose: str,
                                                  cost_center: str, local: str,
                                                  runtime: str) -> None:

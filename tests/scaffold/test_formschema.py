@@ -58,7 +58,7 @@ OPTIONS: dict[str, tuple[list[Any], list[Any]]] = {
     "purpose": (["Weekly sales figures"], ["ok", "", "x" * 501]),
     "owner": (["ana@example.com"], ["ana", "ana@example", "a b@example.com"]),
     "cost_center": (["cc-1234"], ["", "x" * 65]),
-    "runtime": (["serverless", "container", "static-site"], ["vm"]),
+    "runtime": (["serverless", "container", "static-site", "scheduled"], ["vm"]),
     "sla": (["best-effort", "24x7"], ["asap"]),
     "traffic": (["low", "high"], ["huge"]),
     "region": (["us-east-1", "eu-west-1"], ["mars", "US-EAST-1"]),

@@ -14,7 +14,7 @@ import yaml
 
 from testing.util import run
 
-RUNTIMES = ["serverless", "container", "static-site"]
+RUNTIMES = ["serverless", "container", "static-site", "scheduled"]
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 

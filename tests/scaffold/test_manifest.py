@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -146,3 +147,18 @@ def test_every_valid_manifest_round_trips_through_yaml(name: str, budget: float,
     manifest = Manifest.model_validate(data)
     dumped = yaml.safe_dump(manifest.model_dump(mode="json"))
     assert parse_manifest_text(dumped).manifest == manifest
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"runtime": "scheduled"}, "a scheduled job needs a schedule"),
+    ({"runtime": "serverless", "schedule": "rate(1 day)"},
+     "schedule is for runtime: scheduled, not serverless"),
+    ({"runtime": "scheduled", "schedule": "every monday"}, "schedule"),
+])
+def test_a_schedule_belongs_to_a_scheduled_job(overrides: dict[str, Any], message: str) -> None:
+    data = yaml.safe_load(manifest_text())
+    data.update(overrides)
+    loaded = parse_manifest_text(yaml.safe_dump(data, sort_keys=False))
+    assert loaded.manifest is None
+    assert any(message in problem.message or message == problem.field
+               for problem in loaded.problems), loaded.problems

@@ -15,7 +15,7 @@ from scaffold.templatestore import bundled_release
 from scaffold.terraform import load_module, parse_file
 from testing.util import REPO_ROOT, git, run
 
-RUNTIMES = ["serverless", "container", "static-site"]
+RUNTIMES = ["serverless", "container", "static-site", "scheduled"]
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -54,7 +54,8 @@ def test_terraform_parses_and_carries_the_tier_caps(make_app: Any, runtime: str)
     parsed = {}
     for tf in sorted((repo / "infra").glob("*.tf")):
         parsed[tf.name] = parse_file(tf)
-    expected = {"serverless": "lambda.tf", "container": "ecs.tf", "static-site": "site.tf"}
+    expected = {"serverless": "lambda.tf", "container": "ecs.tf", "static-site": "site.tf",
+                "scheduled": "schedule.tf"}
     assert set(parsed) == {"main.tf", "variables.tf", expected[runtime]}
     budget = parsed["main.tf"]["resource"][0]["aws_budgets_budget"]["monthly"]
     assert budget["limit_unit"] == "USD"
@@ -63,7 +64,8 @@ def test_terraform_parses_and_carries_the_tier_caps(make_app: Any, runtime: str)
     caps = default_policy().tiers[1].compute
     assert module.evaluate("${local.tier_caps}")["lambda_memory_mb"] == caps.lambda_memory_mb
     assert module.evaluate("${local.tier_caps}")["fargate_cpu"] == caps.fargate_cpu
-    sized = {"serverless": "aws_lambda_function", "container": "aws_ecs_task_definition"}
+    sized = {"serverless": "aws_lambda_function", "container": "aws_ecs_task_definition",
+             "scheduled": "aws_lambda_function"}
     if runtime in sized:
         resource = next(r for r in module.resources if r.type == sized[runtime])
         condition = resource.body["lifecycle"][0]["precondition"][0]["condition"]

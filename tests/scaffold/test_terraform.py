@@ -12,7 +12,7 @@ import pytest
 from scaffold.hclexpr import Unknown, template
 from scaffold.terraform import Module, load_module
 
-RUNTIMES = ["serverless", "container", "static-site"]
+RUNTIMES = ["serverless", "container", "static-site", "scheduled"]
 
 
 def budget(repo: Path) -> tuple[Module, dict[str, Any]]:

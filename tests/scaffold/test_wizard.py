@@ -220,3 +220,30 @@ def test_answers_survive_ctrl_c_and_resume_continues(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2
+
+
+def test_a_weekly_digest_is_a_scheduled_job(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "--no-lock", "--no-install-hooks", "--no-git")
+    answer_text(child, "What should the app be called?", "feedback-digest")
+    answer_text(child, "what does it do, and for whom?",
+                "Summarise customer feedback emails and post a weekly digest")
+    answer_text(child, "Who owns it?", "ana@example.com")
+    answer_text(child, "Which cost centre pays for it?", "marketing")
+    choose(child, "Who will use it?", downs=1)
+    choose(child, "most sensitive data")
+    choose(child, "How should it run?", downs=3)  # by itself at set times
+    choose(child, "When should it run?")  # every Monday at 08:00
+    finish_defaults(child, "how soon")
+    child.expect(r"Runs at +Every Monday at 08:00 \(UTC\)")
+    child.expect_exact("Create the app in")
+    child.send("y")
+    child.expect_exact("Created feedback-digest")
+    child.expect_exact("Write tests for the app's functions now?")
+    child.send("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    repo = tmp_path / "feedback-digest"
+    manifest = yaml.safe_load((repo / "microapp.yaml").read_text())
+    assert manifest["runtime"] == "scheduled" and manifest["schedule"] == "cron(0 8 ? * MON *)"
+    assert (repo / "app" / "job.py").is_file() and (repo / "infra" / "schedule.tf").is_file()
