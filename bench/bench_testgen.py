@@ -61,6 +61,10 @@ def library_copy(checkout: Path, work: Path) -> Path:
         if "_version" in text and not (package.parent / "_version.py").exists():
             (package.parent / "_version.py").write_text(
                 '__version__ = version = "0.0.0"\n__version_tuple__ = (0, 0, 0)\n')
+    # Its test environment has hypothesis (the generator writes property tests only for
+    # an app or library whose own dev requirements name it).
+    dev = repo / "requirements-dev.in"
+    dev.write_text((dev.read_text() if dev.is_file() else "") + "\nhypothesis\n")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     return repo
 

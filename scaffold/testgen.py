@@ -627,15 +627,46 @@ def _hypothesis_installed() -> bool:
     return _installed("hypothesis")
 
 
+def _app_declares(repo: Path, package: str) -> bool:
+    """True when the app's own dev requirements name ``package``: the generated tests
+    run in the app's pinned environment (its CI), not only where microgate runs."""
+    pattern = re.compile(rf"^\s*{re.escape(package)}\s*([\[=<>~!;]|$)", re.IGNORECASE | re.M)
+    for name in ("requirements-dev.in", "requirements-dev.txt", "pyproject.toml"):
+        path = repo / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")[:1_000_000]
+        except OSError:
+            continue
+        if name == "pyproject.toml":
+            if re.search(rf"[\"']{re.escape(package)}([\[=<>~!;\s]|[\"'])", text,
+                         re.IGNORECASE):
+                return True
+        elif pattern.search(text):
+            return True
+    return False
+
+
+def _property_tests_note(repo: Path) -> str:
+    """Why no property tests are written here, or "" when they are."""
+    if not _hypothesis_installed():
+        return ("hypothesis is not installed here, so no property tests were written (add "
+                "hypothesis to requirements-dev.in and run 'microgate lock' for them)")
+    if not _app_declares(repo, "hypothesis"):
+        return ("hypothesis is not in the app's requirements-dev.in, so no property tests "
+                "were written: the app's own test environment could not run them (add it "
+                "there and run 'microgate lock' for them)")
+    return ""
+
+
 def _deterministic_plan(repo: Path, module: SourceModule, missing: list[PublicName],
                         test_file: str, report: GenerationReport,
                         sandboxed: bool, neighbours: str = "") -> ModulePlan:
     plan = plan_module(repo, module, missing, test_file)
     recorded = recorded_tests(repo, module, missing, sandboxed, neighbours)
     plan.tests += recorded
-    if not _hypothesis_installed():
-        # The tests run where microgate runs (the app's own environment, in its CI):
-        # without hypothesis there, property tests could only fail to import.
+    if _property_tests_note(repo):
+        # The tests run in the app's own environment (its CI): without hypothesis there,
+        # property tests could only fail to import.
         plan.tests = [t for t in plan.tests if "@given(" not in t.source]
     have = {t.name for t in plan.tests if t.kind != "invariant"}
     plan.skipped = [m.name for m in missing if m.name not in have]
@@ -721,9 +752,9 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
             "requirements-dev.txt there), or pip install pytest")
     report = GenerationReport()
     runner = _Runner(sandbox.available(), run_unsandboxed)
-    if not _hypothesis_installed():
-        report.notes.append("hypothesis is not installed here, so no property tests were "
-                            "written (add hypothesis to requirements-dev.in for them)")
+    note = _property_tests_note(repo)
+    if note:
+        report.notes.append(note)
     if llm is not None and not runner.sandboxed:
         report.notes.append(
             "no sandbox (bubblewrap) works here, so the LLM's tests are written for review "

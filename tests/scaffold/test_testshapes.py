@@ -76,7 +76,8 @@ def make_library(root: Path, pytest_config: str, conftest: str = "") -> Path:
     (root / "tests").mkdir()
     (root / "tests" / "__init__.py").write_text("")
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "shop"\nversion = "1.0"\n\n' + pytest_config)
+        '[project]\nname = "shop"\nversion = "1.0"\n\n'
+        '[project.optional-dependencies]\ntest = ["pytest", "hypothesis"]\n\n' + pytest_config)
     if conftest:
         (root / "tests" / "conftest.py").write_text(conftest)
     # A plugin of the repo's own: it reports in colour whatever pytest was asked.
@@ -203,3 +204,16 @@ def test_a_function_that_orders_gets_ordering_invariants(tmp_path: Path) -> None
     assert "wrote tests/test_order.py::test_newest_first_keeps_every_item" in out
     # newest_first does not answer in ascending order: that test is dropped, silently.
     assert "test_newest_first_answers_in_order" not in out
+
+
+def test_no_property_tests_for_an_app_whose_environment_lacks_hypothesis(
+        tmp_path: Path) -> None:
+    repo = make_library(tmp_path / "lib", "")
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(', "hypothesis"', ""))
+    out = generate(repo)
+    assert "hypothesis is not in the app's requirements-dev.in, so no property tests were " \
+        "written" in out
+    tests = (repo / "tests" / "test_prices.py").read_text()
+    assert "@given(" not in tests and "from hypothesis" not in tests
+    assert "wrote tests/test_prices.py::test_double_examples" in out
