@@ -539,7 +539,8 @@ FORM_PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("About the app", ("name", "purpose", "owner", "cost_center")),
     ("Who uses it, and what it may cost",
      ("tier", "approver", "data_sensitivity", "monthly_budget_usd", "expires")),
-    ("How it runs", ("runtime", "sla", "traffic", "connectors", "region", "ci", "quality")),
+    ("How it runs", ("runtime", "schedule", "sla", "traffic", "connectors", "region", "ci",
+                     "quality")),
 )
 BACKSTAGE_NAME = "microgate-micro-app"
 

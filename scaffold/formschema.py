@@ -15,7 +15,7 @@ from scaffold.manifest import Manifest
 from scaffold.policy import SENSITIVITY_ORDER, TierPolicy
 
 # Manifest fields that are not questions: microgate fills them itself.
-NOT_ASKED = ("schema_version", "template_version")
+NOT_ASKED = ("schema_version", "template_version", "acknowledged_unpriced")
 
 # What each question says, in the words the wizard uses.
 QUESTION_TITLES: dict[str, str] = {
@@ -27,6 +27,7 @@ QUESTION_TITLES: dict[str, str] = {
     "approver": "Who approves it for the organisation? Their email",
     "data_sensitivity": "What is the most sensitive data it touches?",
     "runtime": "How should it run?",
+    "schedule": "When should it run? (for a scheduled job: cron(0 8 ? * MON *), rate(1 day))",
     "sla": "If it breaks, how soon must it be fixed?",
     "traffic": "How much will it be used?",
     "connectors": "Which other systems does it connect to?",

@@ -164,6 +164,9 @@ def template_data(
     data["approver"] = data.get("approver") or ""
     if data.get("schedule") is None:
         data.pop("schedule", None)
+    # An LLM connector's cost figures only where it has them (the answers stay as given).
+    data["connectors"] = [{k: v for k, v in connector.items() if v is not None}
+                          for connector in data.get("connectors") or []]
     data.update(policy_values(manifest.tier, policy, hooks_repo=hooks_repo, hooks_rev=hooks_rev))
     return data
 
@@ -227,9 +230,15 @@ def template_source_error(source: str, exc: Exception) -> MicrogateError:
 def check_cost_fits(repo: Path, manifest: Manifest, policy: TierPolicy) -> None:
     """Refuse an app whose own Terraform and declared LLM calls would cost more than its
     budget."""
-    from scaffold.checks.cost import estimate_app, read_inputs
+    from scaffold.checks.cost import CostInputs, estimate_app
+    from scaffold.cost import LlmUse
 
-    estimates, _ = estimate_app(repo, read_inputs(repo))
+    inputs = CostInputs(
+        budget=manifest.monthly_budget_usd, traffic=manifest.traffic, region=manifest.region,
+        tier=manifest.tier, acknowledged=set(manifest.acknowledged_unpriced),
+        llm=[LlmUse(c.name, c.model, c.calls_per_month, c.input_tokens_per_call,
+                    c.output_tokens_per_call) for c in manifest.connectors if c.kind == "llm"])
+    estimates, _ = estimate_app(repo, inputs)
     total = sum(result.total for _, result in estimates)
     if total > manifest.monthly_budget_usd:
         cap = policy.rule(manifest.tier).max_monthly_budget_usd
