@@ -40,8 +40,9 @@ from scaffold.terraform import load_module  # noqa: E402
 TESTDATA = Path("internal/providers/terraform/aws/testdata")
 # Where the two disagree on purpose, with the reason; printed, not counted as a miss.
 KNOWN_DIFFERENCES = {
-    "aws_opensearch_domain.io1": "ebs_options.volume_size is per data node (AWS bills "
-    "each node's volume); infracost prices one volume for the domain",
+    "aws_opensearch_domain.io1": "ebs_options.volume_size is the size of each data "
+    "node's volume (AWS's EBSOptions reference), so a 3-node domain pays for 3 volumes; "
+    "infracost prices one volume for the domain",
     "aws_elasticsearch_domain.io1": "as above",
 }
 TOLERANCE = 0.10
