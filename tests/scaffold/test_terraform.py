@@ -75,3 +75,22 @@ def test_what_only_terraform_knows_is_unknown(tmp_path: Path, text: str) -> None
     with pytest.raises(Unknown):
         template(text, lambda *_: (_ for _ in ()).throw(Unknown("x")),
                  tmp_path / "repo" / "infra", tmp_path / "repo")
+
+
+@pytest.mark.parametrize("runtime", ["serverless", "scheduled"])
+def test_the_deploy_moves_only_aliases_terraform_creates(make_app: Any, runtime: str) -> None:
+    repo = make_app(runtime=runtime, git=False)
+    module = load_module(repo / "infra", boundary=repo)
+    aliases = {module.evaluate(r.body["name"]) for r in module.resources
+               if r.type == "aws_lambda_alias"}
+    deploy = (repo / "scripts" / "deploy.sh").read_text()
+    used = set(re.findall(r"--name (\w+)", deploy))
+    assert used and used <= aliases, (used, aliases)
+    # what callers (the API) or the schedule reach is the live alias, never $LATEST
+    if runtime == "serverless":
+        integration = next(r for r in module.resources
+                           if r.type == "aws_apigatewayv2_integration")
+        assert "aws_lambda_alias.live" in integration.body["integration_uri"]
+    else:
+        schedule = next(r for r in module.resources if r.type == "aws_scheduler_schedule")
+        assert "aws_lambda_alias.live" in str(schedule.body["target"])
