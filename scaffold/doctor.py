@@ -29,22 +29,38 @@ class Diagnosis:
         return text + (f"\n    fix: {self.fix}" if self.fix and not self.ok else "")
 
 
+# The transports a pinned repository may use: never ext:: (it runs a command) or others.
+SAFE_PROTOCOLS = ["-c", "protocol.allow=never", "-c", "protocol.https.allow=always",
+                  "-c", "protocol.http.allow=always", "-c", "protocol.ssh.allow=always",
+                  "-c", "protocol.git.allow=always", "-c", "protocol.file.allow=always"]
+
+
 def _reachable_git(source: str, rev: str | None = None) -> tuple[bool, str]:
-    """(reachable, why not) for a git repository, offline-safe."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "/bin/false"}
+    """(reachable, why not) for a git repository, offline-safe. The values come from the
+    app's files (a pull request may change them): nothing in them becomes an option."""
+    if source.startswith("-") or (rev or "").startswith("-") or "\n" in source + (rev or ""):
+        return False, "not a repository address"
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "/bin/false",
+           "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=5"}
     local = Path(source.removeprefix("file://")).expanduser()
-    if not re.match(r"^[a-z]+://", source) or source.startswith("file://"):
+    remote = re.match(r"^[a-z][a-z0-9+.-]*://", source) or \
+        re.match(r"^[\w.-]+@[\w.-]+:", source)  # user@host:path, as ssh writes it
+    if not remote or source.startswith("file://"):
         if not (local / ".git").exists() and not (local / "HEAD").is_file():
             return False, "not a git repository on this machine"
         if rev:
-            found = subprocess.run(["git", "-C", str(local), "cat-file", "-e",
-                                    f"{rev}^{{commit}}"], capture_output=True, env=env,
-                                   timeout=PROBE_SECONDS, check=False)
+            try:
+                found = subprocess.run(["git", *SAFE_PROTOCOLS, "-C", str(local), "cat-file",
+                                        "-e", f"{rev}^{{commit}}"], capture_output=True,
+                                       env=env, timeout=PROBE_SECONDS, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return False, str(exc)
             if found.returncode != 0:
                 return False, f"it has no {rev}"
         return True, ""
     try:
-        result = subprocess.run(["git", "ls-remote", "--exit-code", source], capture_output=True,
+        result = subprocess.run(["git", *SAFE_PROTOCOLS, "ls-remote", "--exit-code", source],
+                                capture_output=True,
                                 text=True, env=env, timeout=PROBE_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         return False, f"no answer in {PROBE_SECONDS} s"
