@@ -248,6 +248,16 @@ class _Costing:
             start = end
         return True
 
+    def add_kind(self, module: Module, resource: Resource, address: str, item: str,
+                 quantity: float, key: str, kind: str, what: str) -> bool:
+        """``add`` priced by a kind (instance type, class, node type...); a kind the table
+        does not have leaves the resource unpriced, saying which (False)."""
+        if self.add(address, item, quantity, key, kind):
+            return True
+        self.missing(module, resource, f"{what} {kind or '(unknown)'} is not in "
+                     "policies/pricing.yaml")
+        return False
+
     def missing(self, module: Module, resource: Resource, reason: str) -> None:
         self.result.unpriced.append(Unpriced(module.address_of(resource), resource.type,
                                              reason, resource.path, resource.line))
@@ -457,10 +467,9 @@ def _gp3_extras(run: _Costing, address: str, iops: float, throughput: float,
 def _instance(run: _Costing, module: Module, resource: Resource, address: str,
               times: float) -> None:
     instance_type = _text(module, resource, "instance_type", "")
-    if not run.add(address, f"instance ({instance_type})", times * run.hours,
-                   "ec2_instance_hours", instance_type):
-        run.missing(module, resource, f"instance type {instance_type or '(unknown)'} is not "
-                    "in policies/pricing.yaml")
+    if not run.add_kind(module, resource, address, f"instance ({instance_type})",
+                        times * run.hours, "ec2_instance_hours", instance_type,
+                        "instance type"):
         return
     root = (_blocks(resource.body, "root_block_device") or [{}])[0]
     size = _number(module, root, "volume_size", resource, None) or \
@@ -530,10 +539,9 @@ def _eks_node_group(run: _Costing, module: Module, resource: Resource, address: 
     scaling = (_blocks(resource.body, "scaling_config") or [{}])[0]
     nodes = run.usage.of(address, "instances",
                          _number(module, scaling, "desired_size", resource, 1) or 0)
-    if not run.add(address, f"nodes ({instance_type})", times * nodes * run.hours,
-                   "ec2_instance_hours", instance_type):
-        run.missing(module, resource, f"instance type {instance_type} is not in "
-                    "policies/pricing.yaml")
+    if not run.add_kind(module, resource, address, f"nodes ({instance_type})",
+                        times * nodes * run.hours, "ec2_instance_hours", instance_type,
+                        "instance type"):
         return
     disk = _number(module, resource.body, "disk_size", resource, None) or \
         float(run.usage.table["assumptions"]["node_disk_gb"])
@@ -633,10 +641,8 @@ def _rds_cluster_instance(run: _Costing, module: Module, resource: Resource, add
         run.add(address, "serverless v2 capacity", times * acu * run.hours,
                 "aurora_serverless_v2_acu_hours")
         return
-    if not run.add(address, f"instance ({instance_class})", times * run.hours,
-                   "aurora_instance_hours", instance_class):
-        run.missing(module, resource, f"Aurora instance class {instance_class or '(unknown)'}"
-                    " is not in policies/pricing.yaml")
+    run.add_kind(module, resource, address, f"instance ({instance_class})", times * run.hours,
+                 "aurora_instance_hours", instance_class, "Aurora instance class")
 
 
 @prices("aws_neptune_cluster_instance")
@@ -648,10 +654,8 @@ def _neptune_instance(run: _Costing, module: Module, resource: Resource, address
     if cluster is not None and _text(module, cluster, "storage_type", "") == "iopt1":
         run.missing(module, resource, "Neptune I/O-Optimized is not in policies/pricing.yaml")
         return
-    if not run.add(address, f"instance ({instance_class})", times * run.hours,
-                   "neptune_instance_hours", instance_class):
-        run.missing(module, resource, f"Neptune instance class {instance_class or '(unknown)'}"
-                    " is not in policies/pricing.yaml")
+    run.add_kind(module, resource, address, f"instance ({instance_class})", times * run.hours,
+                 "neptune_instance_hours", instance_class, "Neptune instance class")
 
 
 @prices("aws_neptune_cluster", usage=("storage_gb", "monthly_io_requests"))
@@ -712,10 +716,8 @@ def _elasticache_cluster(run: _Costing, module: Module, resource: Resource, addr
         return  # its nodes are priced on the replication group
     node_type = _text(module, resource, "node_type", "")
     nodes = _number(module, resource.body, "num_cache_nodes", resource, 1) or 1
-    if not run.add(address, f"nodes ({node_type})", times * nodes * run.hours,
-                   "elasticache_node_hours", node_type):
-        run.missing(module, resource, f"node type {node_type or '(unknown)'} is not in "
-                    "policies/pricing.yaml")
+    run.add_kind(module, resource, address, f"nodes ({node_type})", times * nodes * run.hours,
+                 "elasticache_node_hours", node_type, "node type")
 
 
 @prices("aws_elasticache_replication_group")
@@ -735,10 +737,9 @@ def _elasticache_group(run: _Costing, module: Module, resource: Resource, addres
         groups = scaled.get("NodeGroups", groups)
         replicas = scaled.get("Replicas", replicas)
         clusters = groups * (replicas + 1) if groups else 1
-    if not run.add(address, f"nodes ({node_type})", times * clusters * run.hours,
-                   "elasticache_node_hours", node_type):
-        run.missing(module, resource, f"node type {node_type or '(unknown)'} is not in "
-                    "policies/pricing.yaml")
+    run.add_kind(module, resource, address, f"nodes ({node_type})",
+                 times * clusters * run.hours, "elasticache_node_hours", node_type,
+                 "node type")
 
 
 @prices("aws_opensearch_domain", "aws_elasticsearch_domain")
@@ -760,10 +761,9 @@ def _opensearch(run: _Costing, module: Module, resource: Resource, address: str,
         groups.append(("UltraWarm", search_type(config.get("warm_type", "")),
                        _number(module, config, "warm_count", resource, 2) or 2))
     for item, kind, number in groups:
-        if not run.add(address, f"{item} ({kind})", times * number * run.hours,
-                       "opensearch_instance_hours", kind):
-            run.missing(module, resource, f"instance type {kind} is not in "
-                        "policies/pricing.yaml")
+        if not run.add_kind(module, resource, address, f"{item} ({kind})",
+                            times * number * run.hours, "opensearch_instance_hours", kind,
+                            "instance type"):
             return
     ebs = (_blocks(resource.body, "ebs_options") or [{}])[0]
     if ebs.get("ebs_enabled", True) is not False and "volume_size" in ebs:
@@ -832,9 +832,8 @@ def _ecr(run: _Costing, module: Module, resource: Resource, address: str,
 def _load_balancer(run: _Costing, module: Module, resource: Resource, address: str,
                    times: float) -> None:
     kind = _text(module, resource, "load_balancer_type", "application")
-    if not run.add(address, f"{kind} load balancer", times * run.hours, "alb_hours", kind):
-        run.missing(module, resource, f"load balancer type {kind} is not in "
-                    "policies/pricing.yaml")
+    if not run.add_kind(module, resource, address, f"{kind} load balancer", times * run.hours,
+                        "alb_hours", kind, "load balancer type"):
         return
     lcu = run.usage.assumption("lb_lcu") if run.usage.assume else 0.0
     run.add(address, "capacity units", times * lcu * run.hours, "alb_capacity_unit_hours",
@@ -871,9 +870,8 @@ def _vpc_endpoint(run: _Costing, module: Module, resource: Resource, address: st
         return  # gateway endpoints (S3, DynamoDB) are free
     subnets = resource.body.get("subnet_ids")  # the count matters, not the ids
     zones = float(len(subnets)) if isinstance(subnets, list) and subnets else 1.0
-    if not run.add(address, f"endpoint ({kind})", times * zones * run.hours,
-                   "vpc_endpoint_hours", kind):
-        run.missing(module, resource, f"endpoint type {kind} is not in policies/pricing.yaml")
+    if not run.add_kind(module, resource, address, f"endpoint ({kind})",
+                        times * zones * run.hours, "vpc_endpoint_hours", kind, "endpoint type"):
         return
     run.add(address, "data processed", times * run.usage.of(
         address, "monthly_data_processed_gb", 0), "vpc_endpoint_data", kind)

@@ -76,10 +76,7 @@ class _Parser:
                 depth -= 1
                 self.pos += 1
             elif char == '"' and depth:  # a string inside an interpolation
-                self.pos += 1
-                while self.pos < len(text) and text[self.pos] != '"':
-                    self.pos += 2 if text[self.pos] == "\\" else 1
-                self.pos += 1
+                self.pos = _past_string(text, self.pos)
             elif char == '"':
                 raw = text[start:self.pos]
                 self.pos += 1
@@ -240,9 +237,7 @@ def _skip_argument(parser: _Parser) -> None:
     while parser.pos < len(text):
         char = text[parser.pos]
         if char == '"':
-            parser.pos += 1
-            while parser.pos < len(text) and text[parser.pos] != '"':
-                parser.pos += 2 if text[parser.pos] == "\\" else 1
+            parser.pos = _past_string(text, parser.pos) - 1
         elif char in "([{":
             depth += 1
         elif char in ")]}":
@@ -252,6 +247,14 @@ def _skip_argument(parser: _Parser) -> None:
         elif char == "," and not depth:
             return
         parser.pos += 1
+
+
+def _past_string(text: str, start: int) -> int:
+    """The position after the string whose opening quote is at ``start``."""
+    pos = start + 1
+    while pos < len(text) and text[pos] != '"':
+        pos += 2 if text[pos] == "\\" else 1
+    return pos + 1
 
 
 def _unescape(raw: str) -> str:

@@ -150,6 +150,18 @@ def finish_defaults(child: pexpect.spawn, after: str) -> None:
         child.send("n" if question == "Does it connect" else ENTER)
 
 
+def create_and_finish(child: pexpect.spawn, name: str) -> None:
+    """Say yes at the review, no to writing tests now, and see the app made."""
+    child.expect_exact("Create the app in")
+    child.send("y")
+    child.expect_exact(f"Created {name}")
+    child.expect_exact("Write tests for the app's functions now?")
+    child.send("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
 def test_any_answer_can_be_changed_before_the_app_is_made(tmp_path: Path) -> None:
     child = spawn(tmp_path, "--no-lock", "--no-install-hooks")
     answer_text(child, "What should the app be called?", "feedback-digest")
@@ -204,14 +216,7 @@ def test_answers_survive_ctrl_c_and_resume_continues(tmp_path: Path) -> None:
     child.close()
     child = spawn(tmp_path, "--resume", "--no-lock", "--no-install-hooks", "--no-git")
     child.expect_exact("Continuing with the 13 answers you gave before")
-    child.expect_exact("Create the app in")
-    child.send("y")
-    child.expect_exact("Created feedback-digest")
-    child.expect_exact("Write tests for the app's functions now?")
-    child.send("n")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    create_and_finish(child, "feedback-digest")
     manifest = yaml.safe_load((tmp_path / "feedback-digest" / "microapp.yaml").read_text())
     assert manifest["owner"] == "ana@example.com" and manifest["cost_center"] == "cc-7"
     # once the app is made, nothing is left to resume
@@ -235,14 +240,7 @@ def test_a_weekly_digest_is_a_scheduled_job(tmp_path: Path) -> None:
     choose(child, "When should it run?")  # every Monday at 08:00
     finish_defaults(child, "how soon")
     child.expect(r"Runs at +Every Monday at 08:00 \(UTC\)")
-    child.expect_exact("Create the app in")
-    child.send("y")
-    child.expect_exact("Created feedback-digest")
-    child.expect_exact("Write tests for the app's functions now?")
-    child.send("n")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    create_and_finish(child, "feedback-digest")
     repo = tmp_path / "feedback-digest"
     manifest = yaml.safe_load((repo / "microapp.yaml").read_text())
     assert manifest["runtime"] == "scheduled" and manifest["schedule"] == "cron(0 8 ? * MON *)"
