@@ -59,7 +59,9 @@ def test_three_untested_functions_get_passing_tests(app: Path) -> None:
     result = microgate("tests", "generate", "--repo", str(app), "--check")
     assert result.returncode == 0, result.output
     assert "wrote tests/test_core.py::test_add_tax_examples" in result.stdout
-    assert "wrote tests/test_core.py::test_shout_returns_str" in result.stdout
+    # the app's own test environment has no hypothesis: answers, not property tests
+    assert "wrote tests/test_core.py::test_shout_recorded_answers" in result.stdout
+    assert "hypothesis is not in the app's requirements-dev.in" in result.stdout
     tests = (app / "tests" / "test_core.py").read_text()
     assert "assert add_tax(100.0, 0.2) == 120.0" in tests
     assert "with pytest.raises(ValueError):" in tests
@@ -69,6 +71,15 @@ def test_three_untested_functions_get_passing_tests(app: Path) -> None:
     after = run([sys.executable, "-m", "hooks.testpresence", "--all-files"], cwd=app,
                 env={"PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert after.returncode == 0, after.output
+
+
+def test_an_app_whose_environment_has_hypothesis_gets_property_tests(app: Path) -> None:
+    dev = app / "requirements-dev.in"
+    dev.write_text(dev.read_text() + "hypothesis>=6\n")
+    result = microgate("tests", "generate", "--repo", str(app), "--check")
+    assert result.returncode == 0, result.output
+    assert "wrote tests/test_core.py::test_shout_returns_str" in result.stdout
+    assert "from hypothesis import" in (app / "tests" / "test_core.py").read_text()
 
 
 def test_a_mutated_function_fails_a_generated_test(app: Path) -> None:
