@@ -128,7 +128,7 @@ def check_template(repo: Path) -> Diagnosis:
 
 
 def check_packages(repo: Path) -> list[Diagnosis]:
-    from scaffold.platform import platform_settings
+    from scaffold.platform_settings import platform_settings
 
     found = []
     locks = sorted(p.name for p in repo.glob("requirements*.txt"))

@@ -56,7 +56,7 @@ class LLMSettings:
         env = os.environ if environ is None else environ
         base_url = env.get(BASE_URL_VARIABLE, "").strip()
         if not base_url and environ is None and env.get(MODEL_VARIABLE, "").strip():
-            from scaffold.platform import platform_settings
+            from scaffold.platform_settings import platform_settings
 
             base_url = platform_settings().llm_endpoint.strip()  # the platform's endpoint
         if not base_url:

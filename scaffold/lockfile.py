@@ -46,7 +46,7 @@ class LockResult:
 
 
 def pip_compile_command(source: Path, output: Path) -> list[str]:
-    from scaffold.platform import platform_settings
+    from scaffold.platform_settings import platform_settings
 
     index = platform_settings().package_index
     return [

@@ -73,7 +73,7 @@ def resolve_template(template: str | None) -> tuple[str, bool]:
     """Return the template source copier should use, and whether it is microgate's own
     (no --template: the platform's template in policies/platform.yaml, else the bundled)."""
     if template is None:
-        from scaffold.platform import platform_settings
+        from scaffold.platform_settings import platform_settings
 
         template = platform_settings().template or None
     if template is None:
@@ -129,7 +129,7 @@ def policy_values(
 ) -> dict[str, Any]:
     """What the template renders beside the answers, from the platform's policies."""
     rule = policy.rule(tier)
-    from scaffold.platform import platform_settings
+    from scaffold.platform_settings import platform_settings
 
     settings = platform_settings()
     repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or settings.hooks_repo or None
