@@ -344,8 +344,7 @@ def read_source(repo: Path, name: str) -> bytes | str | None:
 
 
 def _start_engine(engine: Path, repo: Path, scratch: Path, names: list[str],
-                  texts: list[bytes], workers: int) -> subprocess.Popen[bytes]:
-    rules = rules_for(names, texts, scratch / "rules.json")
+                  texts: list[bytes], workers: int, rules: Path) -> subprocess.Popen[bytes]:
     # The engine's own list of targets (what the semgrep command writes for it).
     targets_file = scratch / "targets.json"
     # Largest first: the engine's workers then finish together, not waiting on the one
@@ -402,10 +401,16 @@ def scan(repo: Path, names: list[str]) -> SastReport:
             report.notes.append(f"{name}: skipped ({source})")
     if not targets:
         return report
-    engine = find_engine()
     with tempfile.TemporaryDirectory(prefix="microgate-sast-") as scratch:
+        rules = rules_for(targets, sources, Path(scratch) / "rules.json")
+        if not json.loads(rules.read_text(encoding="utf-8"))["rules"]:
+            # No rule can find anything in these files (none holds a rule's words):
+            # nothing for the engine to do, and no start-up to pay for it.
+            return report
+        engine = find_engine()
         run = _start_engine(engine, repo, Path(scratch), targets, sources,
-                            workers=1 if len(targets) <= FILES_FOR_ONE_CORE else 0)
+                            workers=1 if len(targets) <= FILES_FOR_ONE_CORE else 0,
+                            rules=rules)
         # The engine uses one core; meanwhile this one readies what printing a finding
         # needs (the redaction patterns), so a commit with findings does not wait for it.
         from scaffold.redact import prepare

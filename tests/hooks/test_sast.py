@@ -130,7 +130,7 @@ def test_missing_engine_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Mo
                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MICROGATE_SEMGREP_CORE", str(tmp_path / "no-semgrep-core"))
-    (tmp_path / "app.py").write_text("x = 1\n")
+    (tmp_path / "app.py").write_text("import os\n\n\ndef run(cmd):\n    os.system(cmd)\n")
     assert main(["app.py"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "semgrep-core is not at" in err
@@ -150,3 +150,16 @@ def test_a_huge_generated_file_is_skipped_with_a_note(tmp_path: Path,
     (tmp_path / "data.py").write_text("VALUES = [\n" + "    1,\n" * 500_000 + "]\neval(x)\n")
     assert main(["data.py"]) == 0
     assert "data.py: skipped (" in (out := capsys.readouterr().out) and "2.0 MB limit" in out
+
+
+def test_a_file_no_rule_applies_to_needs_no_engine(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A module that holds none of the rules' words (no subprocess, eval, yaml, request,
+    model client...) is done without starting semgrep's engine at all."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MICROGATE_SEMGREP_CORE", str(tmp_path / "no-semgrep-core"))
+    (tmp_path / "prices.py").write_text("def total(prices: list[float]) -> float:\n"
+                                        "    return round(sum(prices), 2)\n")
+    assert main(["prices.py"]) == 0
+    assert capsys.readouterr().err == ""

@@ -161,6 +161,9 @@ def test_a_missing_scanner_stops_only_its_own_check(make_app: Any, tmp_path: Pat
     """A business user's microgate has no semgrep: the other checks still run, and the
     report and the risk decision say which one did not, and why."""
     repo = make_app(runtime="serverless", git=False)
+    (repo / "app" / "tasks.py").write_text(
+        "import subprocess\n\n\ndef archive(folder: str) -> None:\n"
+        "    subprocess.run('tar czf out.tgz ' + folder, shell=True)\n")
     env = {"MICROGATE_SEMGREP_CORE": str(tmp_path / "no-semgrep-core")}
     result = microgate("check", "--all-files", "--repo", str(repo), env=env)
     assert result.returncode == 1, result.output
