@@ -56,7 +56,9 @@ def test_terraform_parses_and_carries_the_tier_caps(make_app: Any, runtime: str)
         parsed[tf.name] = parse_file(tf)
     expected = {"serverless": "lambda.tf", "container": "ecs.tf", "static-site": "site.tf",
                 "scheduled": "schedule.tf"}
-    assert set(parsed) == {"main.tf", "variables.tf", expected[runtime]}
+    # the default answers connect to a CRM: its secret, for the runtimes that run code
+    connectors = set() if runtime == "static-site" else {"connectors.tf"}
+    assert set(parsed) == {"main.tf", "variables.tf", expected[runtime], *connectors}
     budget = parsed["main.tf"]["resource"][0]["aws_budgets_budget"]["monthly"]
     assert budget["limit_unit"] == "USD"
     # the tier's caps, from policies/tiers.yaml, checked before the sized resources exist

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from scaffold.hclexpr import Unknown, template
-from scaffold.terraform import Module, load_module
+from scaffold.terraform import Module, load_module, parse_file, resources
 
 RUNTIMES = ["serverless", "container", "static-site", "scheduled"]
 
@@ -94,3 +94,30 @@ def test_the_deploy_moves_only_aliases_terraform_creates(make_app: Any, runtime:
     else:
         schedule = next(r for r in module.resources if r.type == "aws_scheduler_schedule")
         assert "aws_lambda_alias.live" in str(schedule.body["target"])
+
+
+@pytest.mark.parametrize("runtime", ["serverless", "container", "scheduled"])
+def test_each_connector_gets_a_secret_the_app_alone_reads(make_app: Any, runtime: str) -> None:
+    connectors = [{"name": "slack", "kind": "api", "access": "write"},
+                  {"name": "finance-sheet", "kind": "spreadsheet", "access": "read"}]
+    repo = make_app(runtime=runtime, git=False, connectors=connectors,
+                    monthly_budget_usd=40)
+    module = load_module(repo / "infra", boundary=repo)
+    secrets = {r.name: module.evaluate(r.body["name"]) for r in module.resources
+               if r.type == "aws_secretsmanager_secret"}
+    app_name = module.evaluate("${local.app_name}")
+    assert secrets == {"slack": f"{app_name}/slack",
+                       "finance_sheet": f"{app_name}/finance-sheet"}
+    # read access to exactly those secrets, for the app's own role
+    connectors_tf = repo / "infra" / "connectors.tf"
+    document = next(r for r in resources(parse_file(connectors_tf), connectors_tf, kind="data")
+                    if r.type == "aws_iam_policy_document" and r.name == "connectors")
+    statement = document.body["statement"][0]
+    assert statement["actions"] == ["secretsmanager:GetSecretValue"]
+    assert sorted(statement["resources"]) == sorted(
+        f"${{aws_secretsmanager_secret.{name}.arn}}" for name in secrets)
+    # the names the app reads them by, the same in Terraform and in app/connectors.py
+    variables = module.locals["connector_secrets"].value
+    assert sorted(variables) == ["CONNECTOR_FINANCE_SHEET_SECRET", "CONNECTOR_SLACK_SECRET"]
+    code = (repo / "app" / "connectors.py").read_text()
+    assert '"finance-sheet": Connector("finance-sheet", "spreadsheet", "read")' in code
