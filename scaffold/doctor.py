@@ -24,9 +24,13 @@ class Diagnosis:
     fix: str = ""
 
     def render(self) -> str:
+        from scaffold.redact import redact
+
         mark = "ok " if self.ok else "FIX"
         text = f"{mark} {self.subject}: {self.found}"
-        return text + (f"\n    fix: {self.fix}" if self.fix and not self.ok else "")
+        text += f"\n    fix: {self.fix}" if self.fix and not self.ok else ""
+        # an address may carry credentials (https://user:token@host/...): never shown
+        return redact(re.sub(r"(://)[^/@\s]+@", r"\1***@", text))
 
 
 # The transports a pinned repository may use: never ext:: (it runs a command) or others.

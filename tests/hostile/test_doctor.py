@@ -33,3 +33,14 @@ def test_a_hostile_hook_or_template_address_runs_nothing(app: Path, tmp_path: Pa
     assert "FIX hooks:" in result.stdout and "FIX template:" in result.stdout
     assert "Traceback" not in result.output
     assert not marker.exists()
+
+
+def test_credentials_in_an_address_are_never_shown(app: Path) -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    config = app / ".pre-commit-config.yaml"
+    config.write_text(re.sub(r"repo: .*\n", f"repo: https://ana:{token}@git.invalid/hooks\n",
+                             config.read_text(), count=1))
+    result = microgate("doctor", str(app), cwd=app, timeout=60)
+    assert result.returncode == 1
+    assert token not in result.output and "ana:" not in result.output
+    assert "https://***@git.invalid/hooks" in result.stdout
