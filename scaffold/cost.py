@@ -840,26 +840,25 @@ def _load_balancer(run: _Costing, module: Module, resource: Resource, address: s
             kind)
 
 
-@prices("aws_elb", usage=("monthly_data_processed_gb",))
-def _classic_elb(run: _Costing, module: Module, resource: Resource, address: str,
-                 times: float) -> None:
-    run.add(address, "classic load balancer", times * run.hours, "classic_elb_hours")
+HOURLY_WITH_DATA = {  # type -> (what it is, its hourly price, its per-GB price)
+    "aws_elb": ("classic load balancer", "classic_elb_hours", "classic_elb_data"),
+    "aws_nat_gateway": ("NAT gateway", "nat_gateway_hours", "nat_gateway_data"),
+}
+
+
+@prices(*HOURLY_WITH_DATA, usage=("monthly_data_processed_gb",))
+def _hourly_with_data(run: _Costing, module: Module, resource: Resource, address: str,
+                      times: float) -> None:
+    item, hourly, per_gb = HOURLY_WITH_DATA[resource.type]
+    run.add(address, item, times * run.hours, hourly)
     run.add(address, "data processed", times * run.usage.of(
-        address, "monthly_data_processed_gb", _response_gb(run)), "classic_elb_data")
+        address, "monthly_data_processed_gb", _response_gb(run)), per_gb)
 
 
 def _response_gb(run: _Costing) -> float:
     if not run.usage.assume:
         return 0.0
     return run.usage.requests * run.usage.assumption("response_kb_per_request") / 1e6
-
-
-@prices("aws_nat_gateway", usage=("monthly_data_processed_gb",))
-def _nat_gateway(run: _Costing, module: Module, resource: Resource, address: str,
-                 times: float) -> None:
-    run.add(address, "NAT gateway", times * run.hours, "nat_gateway_hours")
-    run.add(address, "data processed", times * run.usage.of(
-        address, "monthly_data_processed_gb", _response_gb(run)), "nat_gateway_data")
 
 
 @prices("aws_vpc_endpoint", usage=("monthly_data_processed_gb",))
@@ -1091,12 +1090,19 @@ def _cron_count(field: str, size: int, names: dict[str, int] | None = None) -> f
             continue
         span = re.fullmatch(r"(\w+)-(\w+)", part)
         if span:
-            low, high = (int((names or {}).get(v, v)) if str(v).isdigit() or v in
-                         (names or {}) else 0 for v in span.groups())
+            low, high = (_cron_value(value, names) for value in span.groups())
             count += max(high - low + 1, 1)
-            continue
-        count += 1.0 / 4.35 * 1 if "#" in part else 1.0  # the n-th weekday: once a month
+        elif "#" in part:  # the n-th such weekday: once a month, about 1 week in 4.35
+            count += 1 / 4.35
+        else:
+            count += 1.0
     return count
+
+
+def _cron_value(value: str, names: dict[str, int] | None) -> int:
+    if value.isdigit():
+        return int(value)
+    return (names or {}).get(value, 0)
 
 
 @prices("aws_sfn_state_machine", usage=("monthly_transitions", "monthly_requests",

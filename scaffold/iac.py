@@ -26,9 +26,11 @@ from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policies_dir
 from scaffold.terraform import (
+    END_LINE,
     Module,
     Resource,
     Setting,
+    error_line,
     load_module,
     local_module_sources,
     parse_file,
@@ -207,8 +209,7 @@ def wildcard_iam(tf: Path, parsed: dict[str, Any], text: str,
                 findings.append(IacFinding(tf, line, "MG_IAM_RESOURCE",
                     f"the policy {document.name} applies to every resource (*): name the "
                     "resources by their ARN"))
-    key_ranges = [(int(r.body.get("__start_line__", r.line or 0)),
-                   int(r.body.get("__end_line__", r.line or 0)))
+    key_ranges = [(r.line or 0, int(r.body.get(END_LINE, r.line or 0)))
                   for r in resources(parsed, tf, text) if r.type in KMS_KEY_TYPES]
     for pattern, rule, message in (
         (INLINE_WILDCARD_ACTION, "MG_IAM_ACTION",
@@ -263,7 +264,7 @@ CAPS = (
 )
 
 
-def _variable_name(module: Module, resource: Resource, attribute: str) -> str | None:
+def _variable_name(resource: Resource, attribute: str) -> str | None:
     value = resource.body.get(attribute)
     match = re.fullmatch(r"\$\{var\.([A-Za-z0-9_-]+)\}", str(value).strip())
     return match.group(1) if match else None
@@ -307,7 +308,7 @@ def _cap_finding(module: Module, resource: Resource, rule: Cap, value: float,
                  setting: Setting, limit: float, tier: int) -> IacFinding:
     shown = f"{value:g}{rule.unit}"
     capped = f"{limit:g}{rule.unit}"
-    variable = _variable_name(module, resource, rule.attribute)
+    variable = _variable_name(resource, rule.attribute)
     if setting.path == resource.path and setting.line == resource.line and \
             rule.attribute not in resource.body:
         fix = f"set {rule.attribute} to {limit:g} or less in {module.address_of(resource)}"
@@ -347,9 +348,7 @@ def own_rules(tops: list[Path], boundary: Path, tier: int | None) -> IacReport:
             try:
                 parsed_files[tf] = (parse_file(tf), read_source(tf))
             except MicrogateError as exc:
-                line = re.search(r"\bline (\d+)", exc.message)
-                report.findings.append(IacFinding(tf, int(line.group(1)) if line else 1,
-                                                  "MG_PARSE",
+                report.findings.append(IacFinding(tf, error_line(exc.message) or 1, "MG_PARSE",
                                                   exc.message.removeprefix(f"{tf}: ")))
                 continue
             called |= local_module_sources(folder, parsed_files[tf][0])

@@ -436,7 +436,7 @@ def _load(folder: Path, address: str, inputs: dict[str, Setting], count: float,
             parsed = parse_file(tf)
             text = read_source(tf)
         except MicrogateError as exc:
-            module.errors.append((tf, _error_line(exc.message), exc.message))
+            module.errors.append((tf, error_line(exc.message), exc.message))
             continue
         module.resources += resources(parsed, tf, text)
         for name, body in variables(parsed).items():
@@ -495,7 +495,8 @@ def _line_in_block(text: str, body: dict[str, Any], key: str) -> int | None:
     return start
 
 
-def _error_line(message: str) -> int | None:
+def error_line(message: str) -> int | None:
+    """The line a parse error names, if any."""
     match = re.search(r"\bline (\d+)", message)
     return int(match.group(1)) if match else None
 

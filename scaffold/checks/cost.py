@@ -84,12 +84,6 @@ def _number_or_none(value: Any) -> float | None:
     return float(value)
 
 
-def manifest_numbers(repo: Path) -> tuple[float, str, str, int | None]:
-    """(budget, traffic, region, line of the budget) from microapp.yaml."""
-    inputs = read_inputs(repo)
-    return inputs.budget, inputs.traffic, inputs.region, inputs.budget_line
-
-
 def estimate_app(repo: Path, inputs: CostInputs,
                  usage: dict[str, dict[str, Any]] | None = None
                  ) -> tuple[list[tuple[Path, Any]], list[Finding]]:
