@@ -505,6 +505,10 @@ def _add_cost(subparsers: Any) -> None:
                         help="known usage per resource, in infracost's usage-file format "
                         "(resource_usage: {ADDRESS: {monthly_requests: ...}}), over the "
                         "traffic's assumptions")
+    parser.add_argument("--plan", type=Path, metavar="PLAN_JSON",
+                        help="price a Terraform plan ('terraform show -json plan.tfplan') "
+                        "instead of the .tf files: what the plan will create, as Terraform "
+                        "computed it")
     parser.set_defaults(func=_cmd_cost)
 
 
@@ -519,7 +523,11 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         raise UsageError(f"{repo}: no readable microapp.yaml with a monthly_budget_usd") from None
     usage = _usage_file(args.usage) if args.usage else None
-    estimates, unreadable = estimate_app(repo, inputs, usage)
+    plan = args.plan.expanduser().absolute() if args.plan else None
+    try:
+        estimates, unreadable = estimate_app(repo, inputs, usage, plan)
+    except MicrogateError as exc:  # a plan that cannot be read is the caller's input
+        raise UsageError(exc.message) from None
     if unreadable:
         raise UsageError(unreadable[0].message)
     total = sum(result.total for _, result in estimates)

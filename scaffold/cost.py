@@ -1163,13 +1163,75 @@ def estimate(infra: Path, *, traffic: str, region: str,
              usage: dict[str, dict[str, Any]] | None = None, assume: bool = True,
              boundary: Path | None = None) -> Estimate:
     """The monthly cost of the root module in ``infra`` and the local modules it calls."""
+    return estimate_module(load_module(infra, boundary=boundary), traffic=traffic,
+                           region=region, usage=usage, assume=assume)
+
+
+MAX_PLAN_BYTES = 100_000_000
+
+
+def load_plan(path: Path) -> Module:
+    """The resources of a Terraform plan (``terraform show -json PLAN``), as the modules
+    the estimate prices: every value is the one Terraform computed, read as a literal."""
+    try:
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            raise MicrogateError(f"{path}: over {MAX_PLAN_BYTES // 1_000_000} MB, not read")
+        import json
+
+        plan = json.loads(path.read_bytes())
+        root = plan["planned_values"]["root_module"]
+        if not isinstance(root, dict):
+            raise TypeError
+    except OSError as exc:
+        raise MicrogateError(f"{path}: cannot read the plan: {exc.strerror}") from None
+    except (ValueError, RecursionError, KeyError, TypeError):
+        raise MicrogateError(f"{path}: not a Terraform plan in JSON (make it with "
+                             "'terraform show -json plan.tfplan')") from None
+    return _plan_module(root, "", path, 0)
+
+
+def _literal(value: Any) -> Any:
+    """A plan's value as the literal it is: a "${" in a string is text, never evaluated."""
+    if isinstance(value, str):
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return [_literal(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _literal(item) for key, item in value.items()}
+    return value
+
+
+def _plan_module(data: dict[str, Any], address: str, path: Path, depth: int) -> Module:
+    if depth > 50:
+        raise MicrogateError(f"{path}: modules nested over 50 deep, not read")
+    resources = []
+    for item in data.get("resources") or []:
+        if not isinstance(item, dict) or item.get("mode", "managed") != "managed":
+            continue
+        name, index = str(item.get("name", "")), item.get("index")
+        if index is not None:
+            name += f'["{index}"]' if isinstance(index, str) else f"[{index}]"
+        values = item.get("values")
+        resources.append(Resource(str(item.get("type", "")), name,
+                                  _literal(values) if isinstance(values, dict) else {},
+                                  path, None))
+    children = [_plan_module(child, str(child.get("address", "")), path, depth + 1)
+                for child in data.get("child_modules") or [] if isinstance(child, dict)]
+    return Module(folder=path.parent, address=address, settings={}, locals={}, count=1.0,
+                  resources=resources, children=children, errors=[], notes=[],
+                  boundary=path.parent)
+
+
+def estimate_module(root: Module, *, traffic: str, region: str,
+                    usage: dict[str, dict[str, Any]] | None = None,
+                    assume: bool = True) -> Estimate:
+    """The monthly cost of ``root`` and the modules it calls."""
     table = pricing()
     result = Estimate(region, price_date=str(table["prices"]["lambda_requests"].get(
         "date", "")))
     usage = dict(usage or {})
     run = _Costing(Pricer(table, region, result.notes), Usage(table, traffic, usage, assume),
                    result, float(table["hours_per_month"]))
-    root = load_module(infra, boundary=boundary)
     free = set(table["free"])
     free_providers = {f"{name}_" for name in table.get("free_providers", [])}
     found: list[tuple[Module, Resource]] = []

@@ -107,7 +107,10 @@ def check_hooks(repo: Path) -> Diagnosis:
             return Diagnosis("hooks", False, f"{source} at {rev}: a branch, not a pinned "
                              "release or commit", "pin a tag or a commit with "
                              "'microgate update --hooks-rev REV'")
-        return Diagnosis("hooks", True, f"{source} at {rev}: reachable and pinned")
+        where = "" if "://" in source or source.startswith("git@") else (
+            " (a folder on this machine: for CI and other machines, the platform team sets "
+            "hooks.repo in policies/platform.yaml to a repository they reach)")
+        return Diagnosis("hooks", True, f"{source} at {rev}: reachable and pinned{where}")
     return Diagnosis("hooks", False, "no microgate hooks in .pre-commit-config.yaml",
                      "restore them from the template with 'microgate update'")
 

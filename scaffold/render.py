@@ -120,6 +120,27 @@ def installed_from_checkout() -> tuple[str, str] | None:
     return (str(folder), commit) if commit else None
 
 
+def microgate_requirement(repo: str, rev: str) -> str:
+    """What CI gives pip to install microgate from the hooks' own repository and
+    revision (a commit pins it as a hash would)."""
+    if repo.startswith("git@") and ":" in repo:
+        host, _, path = repo.partition(":")
+        url = f"ssh://{host}/{path}"
+    elif "://" in repo:
+        url = repo
+    else:
+        url = Path(repo).expanduser().absolute().as_uri()
+    return f"microgate @ git+{url}@{rev}"
+
+
+def _installed_hook_store() -> tuple[str, str]:
+    """The installed microgate's hook suite, committed to a git store on this machine."""
+    from scaffold.hookstore import ensure_hook_release
+
+    store, commit = ensure_hook_release()
+    return str(store), commit
+
+
 def policy_values(
     tier: int,
     policy: TierPolicy,
@@ -135,7 +156,7 @@ def policy_values(
     repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or settings.hooks_repo or None
     rev = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or settings.hooks_rev or None
     if repo is None and rev is None:
-        repo, rev = installed_from_checkout() or (None, None)
+        repo, rev = installed_from_checkout() or _installed_hook_store()
     return {
         "tier_caps": {
             **rule.compute.model_dump(),
@@ -148,6 +169,8 @@ def policy_values(
         },
         "hooks_repo": repo or DEFAULT_HOOKS_REPO,
         "hooks_rev": rev or f"v{__version__}",
+        "microgate_requirement": microgate_requirement(repo or DEFAULT_HOOKS_REPO,
+                                                       rev or f"v{__version__}"),
         "microgate_version": __version__,
     }
 

@@ -40,6 +40,16 @@ def bundled_template() -> Path:
     return templates_dir() / "microapp"
 
 
+def hook_manifest() -> Path:
+    """The hook suite's ``.pre-commit-hooks.yaml``: in the wheel, else at the checkout's top."""
+    for candidate in (_PACKAGE_DIR / "_data" / "pre-commit-hooks.yaml",
+                      _PACKAGE_DIR.parent / ".pre-commit-hooks.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise MicrogateError("microgate's .pre-commit-hooks.yaml is missing from its "
+                         "installation; reinstall microgate")
+
+
 def policy_file(name: str) -> Path:
     path = policies_dir() / name
     if not path.is_file():

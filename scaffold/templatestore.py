@@ -61,14 +61,6 @@ def _files(source: Path) -> list[Path]:
     return sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
-def content_digest(source: Path) -> str:
-    digest = hashlib.sha256()
-    for path in _files(source):
-        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 @contextmanager
 def _locked(store: Path) -> Iterator[None]:
     import fcntl
@@ -86,9 +78,24 @@ def ensure_release(source: Path | None = None, store: Path | None = None) -> tup
     """(the store, the tag of ``source``'s release in it), committing that release to the
     store first when it is not there yet. ``source`` defaults to the bundled template."""
     source = source or bundled_template()
+    entries = [(path.relative_to(source).as_posix(), path) for path in _files(source)]
     store = store or store_dir()
-    release = bundled_release(source)
-    digest = content_digest(source)
+    return store, snapshot(store, entries, bundled_release(source), "microapp template")
+
+
+def entries_digest(entries: list[tuple[str, Path]]) -> str:
+    digest = hashlib.sha256()
+    for name, path in sorted(entries):
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def snapshot(store: Path, entries: list[tuple[str, Path]], release: str, label: str) -> str:
+    """The tag of these files (store path, source file) in the git store ``store``:
+    ``v<release>``, or ``v<release>+<digest>`` when other files already hold that number.
+    Committed first when no tag holds exactly these files."""
+    digest = entries_digest(entries)
     with _locked(store):
         if not (store / ".git").is_dir():
             store.mkdir(parents=True, exist_ok=True)
@@ -98,20 +105,19 @@ def ensure_release(source: Path | None = None, store: Path | None = None) -> tup
                                   "%(contents:subject)").splitlines() if "\t" in line}
         for tag in (f"v{release}", f"v{release}+{digest[:8]}"):
             if known.get(tag, "").endswith(digest):
-                return store, tag
+                return tag
         tag = f"v{release}" if f"v{release}" not in known else f"v{release}+{digest[:8]}"
         for path in store.iterdir():
             if path.name != ".git":
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-        for path in _files(source):
-            target = store / path.relative_to(source)
+        for name, path in entries:
+            target = store / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
         _git(store, "add", "--all")
-        _git(store, "commit", "--quiet", "--allow-empty", "-m",
-             f"microapp template {release}")
+        _git(store, "commit", "--quiet", "--allow-empty", "-m", f"{label} {release}")
         _git(store, "tag", "-a", tag, "-m", f"release {release} {digest}")
-        return store, tag
+        return tag
 
 
 def is_store(path: str | Path) -> bool:

@@ -336,10 +336,12 @@ class Module:
         (None, setting-or-None) when it is not a number Terraform's files decide."""
         if key not in body:
             return None, None
-        try:
-            line = _line_in_block(read_source(resource.path), body, key)
-        except MicrogateError:
-            line = resource.line
+        line = resource.line
+        if resource.path.suffix == ".tf":  # not a plan's JSON
+            try:
+                line = _line_in_block(read_source(resource.path), body, key)
+            except MicrogateError:
+                pass
         setting = self.resolve(body[key], resource.path, line)
         if setting is None:
             return None, None

@@ -85,15 +85,19 @@ def _number_or_none(value: Any) -> float | None:
 
 
 def estimate_app(repo: Path, inputs: CostInputs,
-                 usage: dict[str, dict[str, Any]] | None = None
+                 usage: dict[str, dict[str, Any]] | None = None, plan: Path | None = None
                  ) -> tuple[list[tuple[Path, Any]], list[Finding]]:
     """Each root module's estimate (the LLM calls added to the first, or to an empty one
-    when the app has no Terraform), and a finding for each folder that cannot be read."""
-    from scaffold.cost import Estimate, add_llm_spend, estimate
+    when the app has no Terraform), and a finding for each folder that cannot be read.
+    With ``plan`` (``terraform show -json``), the plan's resources instead of the files'."""
+    from scaffold.cost import Estimate, add_llm_spend, estimate, estimate_module, load_plan
 
     estimates: list[tuple[Path, Any]] = []
     unreadable: list[Finding] = []
-    for infra in terraform_dirs(repo):
+    if plan is not None:
+        estimates.append((plan, estimate_module(load_plan(plan), traffic=inputs.traffic,
+                                                region=inputs.region, usage=usage)))
+    for infra in terraform_dirs(repo) if plan is None else []:
         try:
             estimates.append((infra, estimate(infra, traffic=inputs.traffic,
                                               region=inputs.region, usage=usage,

@@ -378,9 +378,44 @@ IMAGE_LINE = re.compile(r"^\s*(?:-\s*)?(?P<key>image|container)\s*:\s*['\"]?"
                         r"(?P<image>[^'\"\s#]+)")
 
 
+PIP_INSTALL = re.compile(r"\bpip3?\s+install\s+(?P<rest>.*)$")
+PINNED_VCS = re.compile(r"^(?:[A-Za-z0-9._-]+\s*@\s*)?git\+\S+@[0-9a-f]{40}$")
+
+
+def unpinned_pip_install(line: str) -> str | None:
+    """The packages a ``pip install`` on this line takes from the index unpinned (None
+    when it is pinned: ``--require-hashes``, or ``--no-deps`` with only local folders and
+    git URLs at a full commit)."""
+    import shlex
+
+    match = PIP_INSTALL.search(line.split(" #", 1)[0])
+    if not match:
+        return None
+    try:
+        words = shlex.split(match.group("rest"))
+    except ValueError:
+        words = match.group("rest").split()
+    words = [w for w in words if w not in ("&&", ";", "|", "\\")]
+    if "--require-hashes" in words:
+        return None
+    targets = [w for w in words if not w.startswith("-")]
+    local = [t for t in targets if t.startswith((".", "/")) or PINNED_VCS.match(t)]
+    if "--no-deps" in words and targets and len(local) == len(targets):
+        return None
+    return " ".join(words)
+
+
 def check_workflow(name: str, text: str) -> list[Finding]:
     findings = []
     for number, line in enumerate(text.splitlines(), start=1):
+        unpinned = unpinned_pip_install(line)
+        if unpinned is not None:
+            findings.append(Finding(
+                name, number, CHECK, "unpinned-install",
+                f"pip install {unpinned}: installs whatever the index serves that day. "
+                "Install from a lockfile with hashes (pip install --require-hashes -r "
+                "ci-tools.txt; `microgate lock` makes requirements*.txt)"))
+            continue
         image = IMAGE_LINE.match(line)
         if image and not image.group("image").startswith("$"):
             reference = image.group("image")

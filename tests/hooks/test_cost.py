@@ -206,3 +206,69 @@ def test_a_scheduled_job_is_priced_by_how_often_it_runs(make_app: Any) -> None:
     assert "aws_lambda_function.app: run by its schedule, 730 times a month" in \
         estimate["assumptions"]
     assert report["complete"] is True
+
+
+def _plan(resources: list[dict[str, Any]], children: list[dict[str, Any]] | None = None
+          ) -> dict[str, Any]:
+    """A plan in the shape of `terraform show -json plan.tfplan` (format 1.2)."""
+    def entry(item: dict[str, Any], module: str = "") -> dict[str, Any]:
+        address = f"{item['type']}.{item['name']}" + (
+            f"[{item['index']}]" if "index" in item else "")
+        return {"address": f"{module}.{address}" if module else address, "mode": "managed",
+                "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+                "sensitive_values": {}, **item}
+
+    return {"format_version": "1.2", "terraform_version": "1.9.8", "planned_values": {
+        "root_module": {
+            "resources": [entry(item) for item in resources],
+            "child_modules": [
+                {"address": child["address"],
+                 "resources": [entry(item, child["address"]) for item in child["resources"]]}
+                for child in children or []]}}}
+
+
+def test_a_terraform_plan_is_priced_as_terraform_computed_it(container_app: Path) -> None:
+    """CI prices `terraform show -json` output: values Terraform computed (a module's
+    instances, a size from a data source) count, and the budget decides the exit."""
+    plan = _plan(
+        [{"type": "aws_lambda_function", "name": "app", "values": {"memory_size": 512}},
+         {"type": "aws_budgets_budget", "name": "monthly", "values": {"limit_amount": "30"}},
+         {"type": "aws_iam_role", "name": "app", "values": {"name": "x"}}],
+        [{"address": "module.cache", "resources": [
+            {"type": "aws_instance", "name": "node", "index": index,
+             "values": {"instance_type": "t3.micro", "tags": {"note": "${file(\"/etc/passwd\")}"}}}
+            for index in range(2)]}])
+    path = container_app / "plan.json"
+    path.write_text(json.dumps(plan))
+    text = microgate("cost", str(container_app), "--plan", str(path))
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "module.cache.aws_instance.node[0]" in text.stdout
+    assert "module.cache.aws_instance.node[1]" in text.stdout
+    report = json.loads(microgate("cost", str(container_app), "--plan", str(path),
+                                  "--format", "json").stdout)
+    assert report["complete"] is True
+    on_files = estimate(container_app / "infra", traffic="low", region="us-east-1")
+    # two t3.micro on demand beside the Lambda function's requests, not the files' ECS
+    assert report["total_monthly"] != round(on_files.total, 4)
+    assert 2 * 730 * 0.0104 < report["total_monthly"] < 30
+
+    plan["planned_values"]["root_module"]["resources"].append(
+        {"address": "aws_db_instance.big", "mode": "managed", "type": "aws_db_instance",
+         "name": "big", "values": {"instance_class": "db.m5.xlarge", "engine": "postgres",
+                                   "allocated_storage": 100}})
+    path.write_text(json.dumps(plan))
+    over = microgate("cost", str(container_app), "--plan", str(path))
+    assert over.returncode == 1
+    assert "is OVER it" in over.stdout and "aws_db_instance.big" in over.stdout
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", '{"planned_values": 3}',
+                                     "[" * 100_000 + "]" * 100_000])
+def test_a_file_that_is_not_a_plan_is_one_clear_error(container_app: Path,
+                                                      content: str) -> None:
+    path = container_app / "plan.json"
+    path.write_text(content)
+    result = microgate("cost", str(container_app), "--plan", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith(
+        "not a Terraform plan in JSON (make it with 'terraform show -json plan.tfplan')")

@@ -111,6 +111,28 @@ def test_actions_need_commit_shas(repo: Path, capsys: pytest.CaptureFixture[str]
     assert "ci.yml:4" not in out and "ci.yml:6" not in out
 
 
+def test_pip_installs_in_ci_need_hashes_or_a_commit(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    action = repo / ".github" / "actions" / "tools" / "action.yml"
+    action.parent.mkdir(parents=True)
+    action.write_text(
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: |\n"
+        "        python -m pip install --require-hashes -r ci-tools.txt\n"
+        f'        pip install --no-deps "microgate @ git+https://example.com/m.git@{SHA}"\n'
+        "        pip install --no-deps .\n"
+        "        pip install pre-commit  # the usual way\n"
+        '        pip install --no-deps "microgate @ git+https://example.com/m.git@v1"\n'
+        "        pip3 install -e .\n"
+        "        echo pip installs nothing here\n")
+    assert main([".github/actions/tools/action.yml"]) == 1
+    out = out_of(capsys)
+    assert "action.yml:9: error: pip install pre-commit: installs whatever the index " \
+        "serves that day" in out
+    assert "action.yml:10: error: pip install --no-deps microgate @ " in out
+    assert "action.yml:11: error: pip install -e .:" in out
+    assert not any(f"action.yml:{n}:" in out for n in (6, 7, 8, 12))
+
+
 def test_non_utf8_and_binary_lockfiles(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "requirements.txt").write_bytes(b"flask==3.1.3 \xff\xfe\n")
     assert main(["requirements.txt"]) == 1

@@ -77,8 +77,9 @@ def test_the_platforms_settings_decide_what_a_new_app_pins(tmp_path: Path) -> No
     assert made.returncode == 0, made.output
     config = (tmp_path / "app" / ".pre-commit-config.yaml").read_text()
     assert f"  - repo: {hooks}\n    rev: {rev}\n" in config
-    assert microgate("doctor", str(tmp_path / "app"), env=env).stdout.startswith(
-        f"ok  hooks: {hooks} at {rev}: reachable and pinned")
+    doctor = microgate("doctor", str(tmp_path / "app"), env=env).stdout
+    assert doctor.startswith(f"ok  hooks: {hooks} at {rev}: reachable and pinned (a folder "
+                             "on this machine: for CI and other machines")
     missing = microgate("new", "--defaults", str(tmp_path / "other"),
                         env={"MICROGATE_PLATFORM_SETTINGS": str(tmp_path / "none.yaml")})
     assert missing.returncode != 0 and "none.yaml: no such file" in missing.stderr

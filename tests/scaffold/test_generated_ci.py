@@ -26,19 +26,31 @@ def workflow(repo: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("ci", ["github", "gitlab"])
 def test_ci_validates_against_its_schema(make_app: Any, runtime: str, ci: str) -> None:
     repo = make_app(runtime=runtime, ci=ci, git=False)
-    target, schema = ((repo / ".github/workflows/ci.yml", "vendor.github-workflows")
-                      if ci == "github" else (repo / ".gitlab-ci.yml", "vendor.gitlab-ci"))
-    result = run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
-                  str(target)])
-    assert result.returncode == 0, result.output
+    targets = ([(repo / ".github/workflows/ci.yml", "vendor.github-workflows"),
+                (repo / ".github/workflows/previews.yml", "vendor.github-workflows"),
+                (repo / ".github/actions/tools/action.yml", "vendor.github-actions")]
+               if ci == "github" else [(repo / ".gitlab-ci.yml", "vendor.gitlab-ci")])
+    for target, schema in targets:
+        result = run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
+                      str(target)])
+        assert result.returncode == 0, (target.name, result.output)
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_github_workflow_has_every_stage(make_app: Any, runtime: str) -> None:
     repo = make_app(runtime=runtime, git=False)
     jobs = workflow(repo)["jobs"]
-    assert list(jobs) == ["preflight", "test", "generated-tests", "build", "risk", "preview",
-                          "canary"]
+    assert list(jobs) == ["preflight", "test", "generated-tests", "build", "risk",
+                          "infra-plan", "preview", "infra-apply", "canary"]
+    # the plan of every change is priced against the budget; main applies that plan
+    plan = "\n".join(step.get("run", "") for step in jobs["infra-plan"]["steps"])
+    assert "terraform plan -input=false" in plan and "terraform show -json plan.tfplan" in plan
+    assert "microgate cost --plan infra/plan.json" in plan
+    apply = "\n".join(step.get("run", "") for step in jobs["infra-apply"]["steps"])
+    assert "terraform apply -input=false -lock-timeout=5m plan.tfplan" in apply
+    assert jobs["infra-apply"]["if"] == "github.event_name == 'push' && " \
+        "github.ref == 'refs/heads/main'"
+    assert "infra-apply" in jobs["canary"]["needs"] and "infra-plan" in jobs["preview"]["needs"]
     text = (repo / ".github/workflows/ci.yml").read_text()
     assert "pre-commit run --all-files" in text
     assert "--cov-fail-under=80" in text  # quality.coverage_floor in microapp.yaml
@@ -52,14 +64,79 @@ def test_every_action_is_pinned_and_permissions_are_least(make_app: Any) -> None
     repo = make_app(git=False)
     flow = workflow(repo)
     assert flow["permissions"] == {"contents": "read"}
+    action = yaml.safe_load((repo / ".github/actions/tools/action.yml").read_text())
+    steps = [("tools", step) for step in action["runs"]["steps"]]
     for name, job in flow["jobs"].items():
-        for step in job["steps"]:
-            if "uses" in step:
-                assert SHA_PIN.match(step["uses"]), (name, step["uses"])
+        steps += [(name, step) for step in job["steps"]]
+    for name, step in steps:
+        if "uses" in step and step["uses"] != "./.github/actions/tools":
+            assert SHA_PIN.match(step["uses"]), (name, step["uses"])
+    for name, job in flow["jobs"].items():
         granted = job.get("permissions", {})
         assert set(granted) <= {"contents", "id-token"}, name
         if granted.get("id-token") == "write":
-            assert name in {"build", "preview", "canary"}, name
+            assert name in {"build", "preview", "canary", "infra-plan", "infra-apply"}, name
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_every_tool_ci_installs_is_pinned(make_app: Any, hooks_snapshot: tuple[Path, str],
+                                          ci: str) -> None:
+    """pip installs only from ci-tools.txt (hashes) and microgate at the hooks' commit."""
+    from scaffold.checks.pins import check_lockfile, check_sync, unpinned_pip_install
+
+    repo = make_app(git=False, ci=ci, hooks=hooks_snapshot)
+    files = ([repo / ".github/workflows/ci.yml", repo / ".github/workflows/previews.yml",
+              repo / ".github/actions/tools/action.yml"] if ci == "github"
+             else [repo / ".gitlab-ci.yml"])
+    text = "\n".join(path.read_text() for path in files)
+    installs = [line for line in text.splitlines() if "pip install" in line]
+    assert len(installs) >= 3
+    assert [line for line in installs if unpinned_pip_install(line) is not None] == []
+    assert f"microgate @ git+{hooks_snapshot[0].as_uri()}@{hooks_snapshot[1]}" in text
+    assert "MICROGATE_VERSION" not in text and "microgate==" not in text
+    lockfile = (repo / "ci-tools.txt").read_text()
+    assert check_lockfile("ci-tools.txt", lockfile) == []
+    assert check_sync(repo, "ci-tools.in") == []
+
+
+def test_ci_tools_hold_microgates_own_requirements() -> None:
+    """ci-tools.in installs what microgate needs (microgate itself comes without its
+    dependencies): every runtime requirement and the sast and sbom extras are there."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["sast"] + \
+        project["optional-dependencies"]["sbom"] + ["pre-commit", "sigstore", "awscli"]
+    listed = {Requirement(line).name.lower(): Requirement(line) for line in (
+        root / "templates/microapp/template/ci-tools.in").read_text().splitlines()
+        if line.strip() and not line.startswith("#")}
+    for requirement in map(Requirement, wanted):
+        assert requirement.name.lower() in listed, requirement.name
+        assert listed[requirement.name.lower()].specifier == requirement.specifier or \
+            not requirement.specifier, requirement
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_previews_are_torn_down_after_their_time_to_live(make_app: Any, runtime: str) -> None:
+    repo = make_app(runtime=runtime, git=False)
+    flow = yaml.safe_load((repo / ".github/workflows/previews.yml").read_text())
+    assert flow[True]["schedule"] and flow[True]["pull_request"] == {"types": ["closed"]}
+    steps = flow["jobs"]["tear-down"]["steps"]
+    assert any("python3 scripts/previews.py --ttl-hours" in step.get("run", "")
+               for step in steps)
+    # The decisions are the app's own tested code (tests/test_previews.py); here the
+    # script is run as CI runs it, without AWS: it fails clearly, nothing is removed.
+    result = run([sys.executable, "scripts/previews.py", "--dry-run"], cwd=repo,
+                 env={"PATH": "/nonexistent", "SITE_BUCKET": ""})
+    assert result.returncode in (1, 2) and "Traceback" not in result.stderr
+    assert result.stderr.startswith("previews: the AWS CLI did not run" if runtime !=
+                                    "static-site" else "set SITE_BUCKET"), result.stderr
+    if runtime == "static-site":
+        lifecycle = (repo / "infra" / "site.tf").read_text()
+        assert 'prefix = "preview/"' in lifecycle and "days = 3" in lifecycle
 
 
 def test_cloud_access_is_oidc_not_stored_keys(make_app: Any) -> None:
