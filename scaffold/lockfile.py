@@ -57,7 +57,9 @@ def pip_compile_command(source: Path, output: Path) -> list[str]:
         "--quiet",
         "--generate-hashes",
         "--allow-unsafe",
-        "--strip-extras",
+        # Extras kept (coverage[toml]==...): pip before 23.3 (Python 3.11's own) refuses a
+        # hash-checked install where a dependency asks for an extra the lockfile dropped.
+        "--no-strip-extras",
         "--no-emit-index-url",
         "--no-emit-find-links",
         "--no-header",

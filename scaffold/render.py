@@ -350,6 +350,11 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
         work = scratch_root / dest.name
         options.step("Writing the app's files from the template")
         render(source, work, data, vcs_ref=vcs_ref, unsafe=options.trust or is_bundled)
+        if any(connector.kind == "llm" for connector in manifest.connectors):
+            from scaffold.prompts import add_connector_prompts
+
+            options.step("Writing the LLM connector's prompt, pinned to its model")
+            add_connector_prompts(work, _llm_connectors(manifest), manifest.purpose)
         check_cost_fits(work, manifest, policy)
         result = NewResult(path=dest, manifest=manifest, locked=False)
         if options.lock:
@@ -386,6 +391,16 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
         else:
             _claim(work, dest)
         return result
+
+
+def _llm_connectors(manifest: Manifest) -> list[Any]:
+    """The manifest's LLM connectors, each with a model (the pricing's default where the
+    answers named none)."""
+    from scaffold.cost import pricing
+
+    default = str(pricing()["llm_defaults"]["model"])
+    return [connector.model_copy(update={"model": connector.model or default})
+            for connector in manifest.connectors if connector.kind == "llm"]
 
 
 def _claim(work: Path, dest: Path) -> None:

@@ -114,21 +114,3 @@ def test_pre_commit_config_pins_the_hook_suite(make_app: Any, tmp_path: Path) ->
     default_entry = yaml.safe_load((default / ".pre-commit-config.yaml").read_text())["repos"][0]
     head = run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT).stdout.strip()
     assert default_entry == {**default_entry, "repo": str(REPO_ROOT), "rev": head}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("runtime", RUNTIMES)
-def test_generated_repo_passes_its_own_pre_commit(make_app: Any, runtime: str,
-                                                  hooks_snapshot: tuple[Path, str]) -> None:
-    repo = make_app(runtime=runtime, lock=True, hooks=hooks_snapshot)
-    assert (repo / "requirements.txt").is_file()
-    result = run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo)
-    assert result.returncode == 0, result.output
-    assert "Passed" in result.stdout
-    # and the checks bite: an expired app is blocked
-    manifest = repo / "microapp.yaml"
-    text = manifest.read_text()
-    manifest.write_text(text.replace(text.split("expires: ")[1].split("\n")[0], "2020-01-01"))
-    blocked = run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo)
-    assert blocked.returncode == 1
-    assert "expired on 2020-01-01" in blocked.stdout
