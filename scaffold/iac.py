@@ -126,7 +126,29 @@ def _checkov_finding(folder: Path, file_path: str, lines: Any, check_id: str, na
     line = lines[0] if isinstance(lines, list) and lines and isinstance(lines[0], int) \
         else 1
     return IacFinding(folder / file_path.lstrip("/"), max(line, 1), check_id,
-                      f"{name} ({resource})")
+                      checkov_message(check_id, name, resource))
+
+
+# How to meet microgate's own checkov policies (policies/checkov), in plain words.
+POLICY_FIXES = {
+    "CKV_MG_1": "keep owner, app, tier, cost-center and expires in local.tags (infra/main.tf, "
+                "built from microapp.yaml) and set tags = local.tags on the resource",
+    "CKV_MG_3": "add an aws_s3_bucket_public_access_block with all four settings true, and "
+                "serve the files through CloudFront",
+    "CKV_MG_4": "remove the acl argument (buckets are private by default)",
+}
+
+
+def checkov_message(check_id: str, name: str, resource: str) -> str:
+    """A failed checkov check as what is wrong, the rule, and the fix: checkov's names
+    are written as requirements ("Ensure that ..."), which read as if they were met."""
+    requirement = re.sub(r"^\s*Ensure\s+(that\s+)?", "", name, flags=re.IGNORECASE)
+    requirement = requirement.strip().rstrip(".")
+    requirement = requirement[:1].upper() + requirement[1:]
+    fix = POLICY_FIXES.get(check_id) or (
+        f"change {resource} so that it does; if the rule cannot apply to this app, add "
+        f"'# checkov:skip={check_id}: <the reason>' inside the resource for review")
+    return f"{resource} does not meet {check_id}: {requirement}. Fix: {fix}"
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:

@@ -23,6 +23,7 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
         app_tier,
         approved_packages,
         lockfiles,
+        origin,
         read_pinned,
     )
     from scaffold.deps.names import curated_set, unprovided_imports
@@ -39,14 +40,18 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
                 not in changed:
             continue
         verdict, reason = curated.verdict(pin.name, tier)
+        if verdict == "denied" or (verdict == "not-allowed" and pin.name not in approved):
+            where = origin(repo, pin.lockfile, pin.name)
+            came = f" ({where})" if where else ""
         if verdict == "denied":
             findings.append(Finding(pin.lockfile, pin.line, CHECK, "denied",
-                                    f"{pin.name} may not be used: {reason}"))
+                                    f"{pin.name} may not be used: {reason}{came}; remove it "
+                                    "or what needs it, then run `microgate lock`"))
         elif verdict == "not-allowed" and pin.name not in approved:
             findings.append(Finding(pin.lockfile, pin.line, CHECK, "not-curated",
                                     f"{pin.name} is not in the platform's curated set for "
-                                    f"tier {tier}: ask the platform team, then add it to "
-                                    "[tool.microgate.dependencies] approved in "
+                                    f"tier {tier}{came}: ask the platform team, then add it "
+                                    "to [tool.microgate.dependencies] approved in "
                                     "pyproject.toml"))
     if not every_lockfile:
         return CheckResult(findings, notes, ADVICE, 0)

@@ -27,7 +27,7 @@ then record their approval in pyproject.toml:
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    from scaffold.deps.lockfiles import lockfiles
+    from scaffold.deps.lockfiles import lockfiles, origin
 
     every_lockfile = lockfiles(repo)
     try:
@@ -54,12 +54,17 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
         if status == "allow" or (status == "review" and pin.key in policy.reviewed):
             continue
         described = "an unknown license" if license_id == "UNKNOWN" else license_id
+        where = origin(repo, lockfile, pin.name)
+        came = f" ({where})" if where else ""
         if status == "deny":
             findings.append(Finding(lockfile, pin.line, CHECK, "denied",
                                     f"{pin.key} is under {described}, which the license "
-                                    "policy does not allow: replace it"))
+                                    f"policy does not allow{came}: replace it, then run "
+                                    "`microgate lock`"))
         else:
             findings.append(Finding(lockfile, pin.line, CHECK, "needs-review",
                                     f"{pin.key} is under {described}, which needs the "
-                                    "platform team's review before it is used"))
+                                    f"platform team's review before it is used{came}: ask "
+                                    "them, then list it under [tool.microgate.licenses] "
+                                    "reviewed in pyproject.toml, or replace it"))
     return CheckResult(findings, [], ADVICE, len({pin.key for _, pin in pins}))

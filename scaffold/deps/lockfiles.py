@@ -156,3 +156,57 @@ def approved_packages(repo: Path) -> set[str]:
         "approved", [])
     return {canonical_name(str(name)) for name in approved} if isinstance(approved, list) \
         else set()
+
+
+VIA_LINE = re.compile(r"^\s*#\s+(?:via\s+)?(?P<via>-r\s+\S+|[A-Za-z0-9][A-Za-z0-9._-]*)\s*$")
+
+
+def origin(repo: Path, lockfile: str, name: str) -> str:
+    """Where the owner decides on a locked package, in plain words for a message: "it is
+    in requirements.in line 3", or "flask in requirements.in line 2 needs it" (followed
+    through pip-compile's ``# via`` notes to what the .in file lists); "" when the
+    lockfile does not say."""
+    from scaffold.safefiles import SkippedFile, read_text
+
+    def text_of(relative: str) -> str:
+        try:
+            return read_text(repo, relative, max_bytes=MAX_LOCKFILE_BYTES)
+        except (OSError, SkippedFile):
+            return ""
+
+    def source_line(source: str, wanted: str) -> int | None:
+        for number, line in enumerate(text_of(source).splitlines(), start=1):
+            match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+            if match and canonical_name(match.group(1)) == wanted:
+                return number
+        return None
+
+    def phrase(top: str, source: str) -> str:
+        line = source_line(source, top)
+        where = f"{source} line {line}" if line else source
+        return f"it is in {where}" if top == name else f"{top} in {where} needs it"
+
+    parents: dict[str, list[str]] = {}
+    current = ""
+    for line in text_of(lockfile).splitlines():
+        pin = PIN_LINE.match(line)
+        if pin:
+            current = canonical_name(pin.group(1))
+            continue
+        via = VIA_LINE.match(line)
+        if via and current and via.group("via") != "via":
+            parents.setdefault(current, []).append(via.group("via"))
+    seen = {name}
+    step = name
+    while True:
+        found = parents.get(step, [])
+        listed = next((v.split()[-1] for v in found if v.startswith("-r")), None)
+        if listed:
+            return phrase(step, listed)
+        following = next((canonical_name(v) for v in found if canonical_name(v) not in seen),
+                         None)
+        if following is None:
+            source = re.sub(r"\.txt$", ".in", lockfile)
+            return phrase(step, source) if step == name and source_line(source, name) else ""
+        seen.add(following)
+        step = following

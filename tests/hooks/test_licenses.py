@@ -52,6 +52,30 @@ def test_review_needs_a_recorded_approval(repo: Path, capsys: pytest.CaptureFixt
     assert main(["requirements.txt"]) == 0
 
 
+def test_a_finding_names_the_line_to_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A package pulled in by another is traced, through pip-compile's notes, to the
+    requirements.in line the owner can change."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.in").write_text("# the app's libraries\nreportkit>=2\n")
+    (tmp_path / "requirements.txt").write_text(
+        f"reportkit==2.0 \\\n    {HASH}\n    # via -r requirements.in\n"
+        f"somelib==1.0 \\\n    {HASH}\n    # via\n    #   chartlib\n    #   reportkit\n"
+        f"chartlib==0.3 \\\n    {HASH}\n    # via reportkit\n")
+    write_cache(tmp_path, **{"reportkit_2.0": "MIT", "somelib_1.0": "AGPL-3.0-only",
+                             "chartlib_0.3": "MPL-2.0"})
+    assert main(["requirements.txt"]) == 1
+    out = capsys.readouterr().out
+    assert ("requirements.txt:4: error: somelib==1.0 is under AGPL-3.0-only, which the license "
+            "policy does not allow (reportkit in requirements.in line 2 needs it): replace it, "
+            "then run `microgate lock`") in out
+    assert ("requirements.txt:9: error: chartlib==0.3 is under MPL-2.0, which needs the "
+            "platform team's review before it is used (reportkit in requirements.in line 2 "
+            "needs it): ask them") in out
+    assert main(["requirements.txt"]) == 1
+    assert "reportkit==2.0" not in capsys.readouterr().out
+
+
 def test_repo_can_narrow_but_not_widen(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_cache(repo, **{"flask_3.1.3": "BSD-3-Clause", "somelib_1.0": "MIT"})
     (repo / "pyproject.toml").write_text('[tool.microgate.licenses]\ndeny = ["BSD-*"]\n')
