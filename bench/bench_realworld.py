@@ -21,6 +21,12 @@ What it prints, per checkout with lockfiles:
 - the licenses check with no license cache: how many distinct pins it reports as needing
   a lookup, beside the distinct pins of every lockfile read directly (all must be there);
 - the time of each check, beside Python's own start-up.
+
+What it prints, per checkout with GitHub workflows (issue 17, unpinned CI installs):
+- every `pip install` line of .github/workflows/*.yml and action.yml files, each with the
+  pins check's verdict and an independent reading (OpenSSF Scorecard's rule for pip:
+  pinned only with --require-hashes, or a local path/commit-pinned URL with --no-deps),
+  and how often the two agree; the lines the check flags are printed for a reader.
 """
 
 from __future__ import annotations
@@ -247,6 +253,43 @@ def measure(checkout: Path) -> bool:
         return ok
 
 
+PIP_INSTALL_TEXT = re.compile(r"\bpip3?\s+install\b(.*)$")
+FULL_COMMIT = re.compile(r"@[0-9a-f]{40}\b")
+
+
+def independent_pinned(line: str) -> bool:
+    """Scorecard's reading of one pip install, written apart from microgate's."""
+    rest = PIP_INSTALL_TEXT.search(line)
+    assert rest is not None
+    words = rest.group(1).split("#")[0].split()
+    if "--require-hashes" in words:
+        return True
+    targets = [w.strip("'\"") for w in words if not w.startswith("-")]
+    return "--no-deps" in words and bool(targets) and all(
+        t.startswith((".", "/")) or ("git+" in t and FULL_COMMIT.search(t)) for t in targets)
+
+
+def measure_workflows(checkout: Path) -> None:
+    from scaffold.checks.pins import unpinned_pip_install
+
+    files = sorted(checkout.glob(".github/workflows/*.y*ml")) + sorted(
+        checkout.rglob("action.y*ml"))
+    lines = [(path, number, text) for path in files
+             for number, text in enumerate(path.read_text("utf-8", "replace").splitlines(), 1)
+             if PIP_INSTALL_TEXT.search(text.split(" #")[0])]
+    started = time.perf_counter()
+    verdicts = [unpinned_pip_install(text) is None for _, _, text in lines]
+    seconds = time.perf_counter() - started
+    agree = sum(v == independent_pinned(t) for v, (_, _, t) in zip(verdicts, lines))
+    print(f"{checkout.name}: {len(files)} workflow files, {len(lines)} pip installs, "
+          f"{verdicts.count(False)} flagged unpinned, {verdicts.count(True)} pinned; "
+          f"agrees with the independent reading on {agree}/{len(lines)}; "
+          f"{seconds * 1000:.1f} ms")
+    for (path, number, text), pinned in zip(lines, verdicts):
+        if not pinned:
+            print(f"  {path.relative_to(checkout)}:{number}: {text.strip()[:100]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkouts", nargs="*", type=Path)
@@ -260,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             measure_tests(checkout)
         if any(checkout.rglob("requirements*")) or any(checkout.rglob("*.lock")):
             measure(checkout)
+        if any(checkout.glob(".github/workflows/*.y*ml")):
+            measure_workflows(checkout)
     return 0
 
 

@@ -71,7 +71,7 @@ def _entries(scratch: Path) -> list[tuple[str, Path]]:
     try:
         import hooks
 
-        roots["hooks"] = Path(hooks.__file__).resolve().parent  # type: ignore[arg-type]
+        roots["hooks"] = Path(str(hooks.__file__)).resolve().parent
     except (ImportError, TypeError):
         raise MicrogateError("microgate's hooks package is missing: reinstall microgate"
                              ) from None

@@ -661,13 +661,13 @@ def add_connector_prompts(repo: Path, connectors: list[Any], purpose: str) -> li
         (folder / "v1.md").write_text(connector_prompt_text(
             purpose, connector.model, int(connector.output_tokens_per_call or 300), canary),
             encoding="utf-8")
-        case = {"id": "example", "input": {"text": "An example of the text the app sends."},
-                "checks": {"not_contains": [canary]}}
+        example = {"text": "An example of the text the app sends."}
+        case = {"id": "example", "input": example, "checks": {"not_contains": [canary]}}
         (repo / GOLDEN_DIR / f"{connector.name}.jsonl").write_text(
             json.dumps(case) + "\n", encoding="utf-8")
         release(repo, connector.name)
         prompt = parse_prompt(repo, f"prompts/{connector.name}/v1.md")
-        cassette.record(prompt.request(case["input"]), PLACEHOLDER_ANSWER)
+        cassette.record(prompt.request(example), PLACEHOLDER_ANSWER)
         for injection in read_injections(repo):
             cassette.record(prompt.request({"text": injection.text}), PLACEHOLDER_ANSWER)
         written.append(f"prompts/{connector.name}/v1.md")

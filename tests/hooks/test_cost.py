@@ -164,12 +164,14 @@ def test_an_llm_connector_is_in_the_estimate_and_its_prompts_model_is_watched(
     assert sum(line["monthly"] for line in llm) == pytest.approx(30_000 * (1000 * 0.15 +
                                                                           300 * 0.60) / 1e6)
     # a prompt pinned to a pricier model than the budget assumed: a warning, not a block
-    for name in ("prompts/manifest.yaml", "prompts/classify-request/v1.md"):
+    # (the connector's own prompt, which `new` wrote pinned to the connector's model)
+    for name in ("prompts/manifest.yaml", "prompts/assistant/v1.md"):
         path = repo / name
+        assert "gpt-4o-mini-2024-07-18" in path.read_text(), name
         path.write_text(path.read_text().replace("gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06"))
     prompts_main(["prompts/manifest.yaml"])  # exit 1: v1 is released, edited in place
     out = capsys.readouterr().out
-    assert "warning: classify-request is pinned to gpt-4o-2024-08-06, which costs about " \
+    assert "warning: assistant is pinned to gpt-4o-2024-08-06, which costs about " \
         "16.7x as much a call as gpt-4o-mini-2024-07-18" in out
     assert "[prompts/model-over-budget]" in out
     # the budget follows when the owner sets the connector's model

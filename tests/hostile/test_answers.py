@@ -78,6 +78,13 @@ def assert_every_file_parses_and_carries(repo: Path, given_answers: dict[str, An
         parser = _Text()
         parser.feed(site.read_text(encoding="utf-8"))
         assert "".join(parser.paragraphs) == given_answers["purpose"]
+    from scaffold.prompts import parse_prompt, read_registry
+
+    for name, entry in read_registry(repo).items():
+        prompt = parse_prompt(repo, f"prompts/{name}/v{entry.version}.md")
+        if name == "gpt":  # the purpose lands in the system message as text
+            assert prompt.system is not None and given_answers["purpose"] in prompt.system
+            assert prompt.model == entry.model
     owners = (repo / "CODEOWNERS").read_text(encoding="utf-8").splitlines()[-1].split()
     assert given_answers["owner"] in owners
 
@@ -97,6 +104,9 @@ HOSTILE_ANSWERS = {
     "markdown-pipe-owner": {"owner": "a|b@example.com"},
     "terraform-directive-owner": {"owner": "%{x}${y}@example.com"},
     "unicode": {"purpose": "Résumé ✓ 数据 — ﬁne", "cost_center": "ÆØÅ-7"},
+    # the LLM connector's prompt carries the purpose into YAML front matter
+    "llm-prompt-purpose": {"purpose": 'x" }}: {{ 7*7 }} --- &a *a # {% raw %} ${y}',
+                           "connectors": [{"name": "gpt", "kind": "llm", "access": "read"}]},
 }
 
 
