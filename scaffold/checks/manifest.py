@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from scaffold.checks import CheckResult
 from scaffold.errors import MicrogateError
 from scaffold.findings import Finding
 
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
 if TYPE_CHECKING:
     from scaffold.policy import TierPolicy
 

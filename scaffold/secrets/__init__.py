@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple, cast
 
 from scaffold.errors import MicrogateError
 from scaffold.resources import load_policy, policy_file
@@ -36,6 +35,10 @@ from scaffold.secrets.judge import (
     placeholder_reason,
 )
 from scaffold.secrets.rules import RuleMatcher, RuleSet, parse_rules, read_rule_file
+
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Any
 
 BASELINE_FILE = ".secrets.baseline"
 PRAGMA = "# pragma: allowlist secret"
@@ -103,7 +106,8 @@ class SecretFinding:
     aliases: tuple[str, ...] = field(default=(), compare=False)
 
 
-class DroppedCandidate(NamedTuple):
+@dataclass(frozen=True)
+class DroppedCandidate:
     """A string a rule or plugin proposed and the precision filters rejected."""
 
     line: int
@@ -239,6 +243,13 @@ def _safe_to_transform(text: str, filename: str) -> bool:
     except yaml.YAMLError:
         return True
     return True
+
+
+def _sha1(secret: str) -> str:
+    """detect-secrets' hash of a secret (hashlib is imported only when one is found)."""
+    import hashlib
+
+    return hashlib.sha1(secret.encode("utf-8")).hexdigest()  # noqa: S324
 
 
 class _NamedText(io.StringIO):
@@ -503,13 +514,14 @@ class SecretScanner:
             # on deep nesting: read the file line by line instead.
             return list(self._secrets_in_lines(_NamedText(text, filename).readlines(),
                                                filename))
-        lines = get_transformed_file(cast(Any, _NamedText(text, filename))) or _NamedText(
+        named = _NamedText(text, filename)
+        lines = get_transformed_file(named) or _NamedText(  # type: ignore[arg-type]
             text, filename
         ).readlines()
         secrets = list(self._secrets_in_lines(lines, filename))
         if secrets:
             return secrets
-        eager = get_transformed_file(cast(Any, _NamedText(text, filename)),
+        eager = get_transformed_file(_NamedText(text, filename),  # type: ignore[arg-type]
                                      use_eager_transformers=True)
         return list(self._secrets_in_lines(eager, filename)) if eager else []
 
@@ -540,8 +552,6 @@ class SecretScanner:
         find is reported once, under its rule's name. Candidates the filters reject are
         added to ``dropped`` with the reason, when it is given.
         """
-        import hashlib
-
         lines = text.splitlines()
         plugin_secrets: dict[int, list[Any]] = {}
         for secret in self.scan_text(text, display, real_path):
@@ -577,14 +587,14 @@ class SecretScanner:
                 reason = "marked as not a secret on the line"
             if reason:
                 if dropped is not None:
-                    digest = hashlib.sha1(match.secret.encode("utf-8")).hexdigest()  # noqa: S324
+                    digest = _sha1(match.secret)
                     dropped.append(DroppedCandidate(match.line_number, match.rule.id, reason,
                                                     digest))
                 continue
             kind = match.rule.description.split(" (", 1)[0]
             if self.policy.not_secrets and self.policy.is_known_non_secret(kind, match.line):
                 continue
-            digest = hashlib.sha1(match.secret.encode("utf-8")).hexdigest()  # noqa: S324
+            digest = _sha1(match.secret)
             # detect-secrets' own finding of the same secret: its hash keeps baselines made
             # by detect-secrets (or earlier microgate) valid for this finding.
             aliases = []
