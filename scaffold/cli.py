@@ -413,14 +413,20 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_fleet_workflow(args: argparse.Namespace) -> int:
-    from scaffold.resources import templates_dir
+    from scaffold.policy import default_policy
+    from scaffold.render import policy_values
+    from scaffold.resources import bundled_template, templates_dir
 
     text = (templates_dir() / "platform" / "microgate-fleet.yml").read_text(encoding="utf-8")
-    text = text.replace("__MICROGATE_VERSION__", __version__)
+    requirement = policy_values(0, default_policy())["microgate_requirement"]
+    text = text.replace("__MICROGATE_REQUIREMENT__", requirement)
+    tools = (bundled_template() / "template" / "ci-tools.txt").read_text(encoding="utf-8")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         _write_report(args.output, text)
-        print(f"Wrote {args.output}; list the apps in repos.txt and add the FLEET_TOKEN secret")
+        _write_report(args.output.parent / "microgate-fleet-tools.txt", tools)
+        print(f"Wrote {args.output} and microgate-fleet-tools.txt beside it; list the apps "
+              "in repos.txt and add the FLEET_TOKEN secret")
     else:
         sys.stdout.write(text)
     return 0

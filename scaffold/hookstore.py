@@ -12,25 +12,19 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 from pathlib import Path
 
 from scaffold import __version__
 from scaffold.errors import MicrogateError
 from scaffold.resources import data_dir, hook_manifest
-from scaffold.templatestore import _git, _locked, snapshot
+from scaffold.templatestore import _git, _locked, data_store, snapshot
 
 PACKAGES = ("scaffold", "hooks")
 DATA = ("templates", "policies", "prompts")
 
 
 def store_dir() -> Path:
-    named = os.environ.get("MICROGATE_HOOK_STORE")
-    if named:
-        return Path(named)
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"),
-                                                           ".local", "share")
-    return Path(base) / "microgate" / "hooks"
+    return data_store("MICROGATE_HOOK_STORE", "hooks")
 
 
 def _runtime_requirements() -> list[str]:

@@ -26,13 +26,18 @@ GIT_IDENTITY = ["-c", "user.name=microgate", "-c", "user.email=microgate@localho
                 "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"]
 
 
-def store_dir() -> Path:
-    named = os.environ.get("MICROGATE_TEMPLATE_STORE")
+def data_store(variable: str, *parts: str) -> Path:
+    """A store's folder: the one ``variable`` names, else under the user's data folder."""
+    named = os.environ.get(variable)
     if named:
         return Path(named)
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"),
                                                            ".local", "share")
-    return Path(base) / "microgate" / "templates" / "microapp"
+    return Path(base).joinpath("microgate", *parts)
+
+
+def store_dir() -> Path:
+    return data_store("MICROGATE_TEMPLATE_STORE", "templates", "microapp")
 
 
 def bundled_release(source: Path | None = None) -> str:

@@ -43,6 +43,11 @@ def test_the_fleet_workflow_is_a_valid_pinned_matrix_workflow(tmp_path: Path) ->
     assert matrix["repo"] == "${{ fromJSON(needs.repos.outputs.matrix) }}"
     steps = "\n".join(step.get("run", "") for step in workflow["jobs"]["update"]["steps"])
     assert "microgate update app --trust --commit" in steps
-    assert "__MICROGATE_VERSION__" not in target.read_text()
-    pins = run_check(spec("pins"), tmp_path, [".github/workflows/microgate-fleet.yml"])
+    text = target.read_text()
+    assert "__MICROGATE_REQUIREMENT__" not in text and "microgate==" not in text
+    assert '"microgate @ git+' in text  # microgate at its hooks' commit, no dependencies
+    tools = target.parent / "microgate-fleet-tools.txt"
+    assert "--hash=sha256:" in tools.read_text()
+    pins = run_check(spec("pins"), tmp_path, [".github/workflows/microgate-fleet.yml",
+                                              ".github/workflows/microgate-fleet-tools.txt"])
     assert pins.findings == []
