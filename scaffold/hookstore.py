@@ -17,9 +17,8 @@ from pathlib import Path
 from scaffold import __version__
 from scaffold.errors import MicrogateError
 from scaffold.resources import data_dir, hook_manifest
-from scaffold.templatestore import _git, _locked, data_store, snapshot
+from scaffold.templatestore import data_store, snapshot, store_git, store_lock
 
-PACKAGES = ("scaffold", "hooks")
 DATA = ("templates", "policies", "prompts")
 
 
@@ -97,6 +96,6 @@ def ensure_hook_release(store: Path | None = None) -> tuple[Path, str]:
     store = store or store_dir()
     with tempfile.TemporaryDirectory(prefix="microgate-hooks-") as scratch:
         tag = snapshot(store, _entries(Path(scratch)), __version__, "microgate hooks")
-    with _locked(store):
-        commit = _git(store, "rev-parse", f"{tag}^{{commit}}").strip()
+    with store_lock(store):
+        commit = store_git(store, "rev-parse", f"{tag}^{{commit}}").strip()
     return store, commit

@@ -49,7 +49,7 @@ def bundled_release(source: Path | None = None) -> str:
                              ) from None
 
 
-def _git(store: Path, *args: str) -> str:
+def store_git(store: Path, *args: str) -> str:
     try:
         result = subprocess.run(["git", *GIT_IDENTITY, *args], cwd=store, capture_output=True,
                                 text=True, timeout=60, check=False)
@@ -67,7 +67,7 @@ def _files(source: Path) -> list[Path]:
 
 
 @contextmanager
-def _locked(store: Path) -> Iterator[None]:
+def store_lock(store: Path) -> Iterator[None]:
     import fcntl
 
     store.parent.mkdir(parents=True, exist_ok=True)
@@ -101,12 +101,12 @@ def snapshot(store: Path, entries: list[tuple[str, Path]], release: str, label: 
     ``v<release>``, or ``v<release>+<digest>`` when other files already hold that number.
     Committed first when no tag holds exactly these files."""
     digest = entries_digest(entries)
-    with _locked(store):
+    with store_lock(store):
         if not (store / ".git").is_dir():
             store.mkdir(parents=True, exist_ok=True)
-            _git(store, "init", "--quiet")
+            store_git(store, "init", "--quiet")
         known = {line.split("\t")[0]: line.split("\t")[1]
-                 for line in _git(store, "tag", "--list", "--format=%(refname:short)\t"
+                 for line in store_git(store, "tag", "--list", "--format=%(refname:short)\t"
                                   "%(contents:subject)").splitlines() if "\t" in line}
         for tag in (f"v{release}", f"v{release}+{digest[:8]}"):
             if known.get(tag, "").endswith(digest):
@@ -119,9 +119,9 @@ def snapshot(store: Path, entries: list[tuple[str, Path]], release: str, label: 
             target = store / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-        _git(store, "add", "--all")
-        _git(store, "commit", "--quiet", "--allow-empty", "-m", f"{label} {release}")
-        _git(store, "tag", "-a", tag, "-m", f"release {release} {digest}")
+        store_git(store, "add", "--all")
+        store_git(store, "commit", "--quiet", "--allow-empty", "-m", f"{label} {release}")
+        store_git(store, "tag", "-a", tag, "-m", f"release {release} {digest}")
         return tag
 
 
