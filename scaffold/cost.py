@@ -1167,7 +1167,7 @@ def estimate(infra: Path, *, traffic: str, region: str,
                            region=region, usage=usage, assume=assume)
 
 
-MAX_PLAN_BYTES = 100_000_000
+MAX_PLAN_BYTES = 20_000_000
 
 
 def load_plan(path: Path) -> Module:

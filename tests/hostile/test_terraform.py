@@ -68,3 +68,40 @@ def test_an_llm_connector_with_absurd_numbers_is_refused_not_priced(app: Path) -
     assert "calls_per_month: Input should be a finite number" in result.stdout
     assert "llm.bot: declare model, calls_per_month" in result.stdout
     assert "$inf" not in result.stdout and "Traceback" not in result.output
+
+
+def test_a_hostile_terraform_plan_is_read_as_data_within_bounds(app: Path) -> None:
+    """`microgate cost --plan` in CI reads a plan the pull request's Terraform produced:
+    expressions in it stay text, and a plan too big, too deep or too wide ends in one line."""
+    import json
+
+    def resource(index: int, values: dict[str, object]) -> dict[str, object]:
+        return {"address": f"aws_eip.x[{index}]", "mode": "managed", "type": "aws_eip",
+                "name": "x", "index": index, "values": values}
+
+    plan = app / "plan.json"
+    tricky = {"tags": {"a": '${file("/etc/passwd")}', "b": "%{ for x in [1] }x%{ endfor }"},
+              "domain": "vpc"}
+    plan.write_text(json.dumps({"planned_values": {"root_module": {
+        "resources": [resource(i, tricky) for i in range(20_000)],
+        "child_modules": [{"address": "module.m", "resources": [
+            {"type": "aws_instance", "name": "y",
+             "values": {"instance_type": '${file("/etc/hostname")}'}}]}]}}}))
+    wide = microgate("cost", str(app), "--plan", str(plan), "--format", "json", cwd=app,
+                     timeout=120)
+    assert wide.returncode == 1, wide.output  # 20,000 addresses: over the budget
+    report = json.loads(wide.stdout)
+    assert report["unpriced_types"] == ["aws_instance"]  # its type is not a price key
+    assert "root:x:" not in wide.output  # /etc/passwd was never read
+    assert wide.seconds < 60
+    plan.write_text('{"planned_values": {"root_module": ' + '{"child_modules": [' * 60 +
+                    "{}" + "]}" * 60 + "}}")
+    deep = microgate("cost", str(app), "--plan", str(plan), cwd=app, timeout=60)
+    deep.assert_clean_error(2)
+    assert deep.stderr.strip().endswith("modules nested over 50 deep, not read")
+    with plan.open("w") as handle:
+        handle.write('{"planned_values": {"root_module": {"resources": [], "x": "')
+        handle.write("a" * 21_000_000 + '"}}}')
+    big = microgate("cost", str(app), "--plan", str(plan), cwd=app, timeout=60)
+    big.assert_clean_error(2)
+    assert big.stderr.strip().endswith("over 20 MB, not read")
