@@ -67,9 +67,9 @@ def heaviest_imports(command: list[str], cwd: Path, count: int = 3) -> str:
 
 def make_app(folder: Path) -> Path:
     from scaffold import NewOptions, default_policy, new, to_manifest
+    from testing.util import answers
 
-    manifest = to_manifest({"name": "bench-app", "purpose": "start-up figures",
-                            "owner": "ana@example.com", "runtime": "serverless"},
+    manifest = to_manifest(answers(name="bench-app", runtime="serverless", connectors=[]),
                            default_policy())
     return new(manifest, NewOptions(dest=folder / "bench-app", install_hooks=False)).path
 
