@@ -413,13 +413,11 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_fleet_workflow(args: argparse.Namespace) -> int:
-    from scaffold.policy import default_policy
-    from scaffold.render import policy_values
+    from scaffold.render import microgate_requirement, pinned_hooks
     from scaffold.resources import bundled_template, templates_dir
 
     text = (templates_dir() / "platform" / "microgate-fleet.yml").read_text(encoding="utf-8")
-    requirement = policy_values(0, default_policy())["microgate_requirement"]
-    text = text.replace("__MICROGATE_REQUIREMENT__", requirement)
+    text = text.replace("__MICROGATE_REQUIREMENT__", microgate_requirement(*pinned_hooks()))
     tools = (bundled_template() / "template" / "ci-tools.txt").read_text(encoding="utf-8")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

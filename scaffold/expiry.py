@@ -59,7 +59,7 @@ def _plain_expiry_and_tier(text: str) -> tuple[dt.date, int] | None:
         return None
 
 
-def quick_expiry_check(manifest: Path, tiers: Path,
+def quick_expiry_check(manifest: Path,
                        today: dt.date | None = None) -> tuple[int | None, Severity, str] | None:
     """Check only the expiry date, with no schema validation: for commits that leave the
     manifest alone. Raises ValueError when the files are not as expected, so that the
@@ -70,22 +70,20 @@ def quick_expiry_check(manifest: Path, tiers: Path,
         text = read_text(manifest.parent, manifest.name, max_bytes=1_000_000)
     except SkippedFile as exc:
         raise ValueError(str(exc)) from None
+    from scaffold.resources import load_policy
+
     plain = _plain_expiry_and_tier(text)
     if plain is not None:  # no YAML parser to import (~10 ms a commit)
-        from scaffold.resources import load_policy
-
         expires, tier = plain
-        policy = load_policy(tiers.name)
     else:
         from scaffold import yamlio
 
         data = yamlio.load(text, unique_keys=True)
-        policy = yamlio.load(tiers.read_text(encoding="utf-8"))
         expires, tier = data["expires"], data["tier"]
     if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):
         raise ValueError("expires is not a date")
-    rule = policy["tiers"][tier] if plain is None else policy["tiers"].get(
-        tier, policy["tiers"].get(str(tier)))
+    policy = load_policy("tiers.yaml")  # cached as JSON: its keys are text
+    rule = policy["tiers"][str(tier)]
     problem = expiry_problem(
         expires, today or dt.date.today(),
         tier_name=f"tier {tier} ({rule['label']})",

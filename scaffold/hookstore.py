@@ -17,7 +17,7 @@ from pathlib import Path
 from scaffold import __version__
 from scaffold.errors import MicrogateError
 from scaffold.resources import data_dir, hook_manifest
-from scaffold.templatestore import data_store, snapshot, store_git, store_lock
+from scaffold.templatestore import data_store, snapshot, store_git
 
 DATA = ("templates", "policies", "prompts")
 
@@ -96,6 +96,4 @@ def ensure_hook_release(store: Path | None = None) -> tuple[Path, str]:
     store = store or store_dir()
     with tempfile.TemporaryDirectory(prefix="microgate-hooks-") as scratch:
         tag = snapshot(store, _entries(Path(scratch)), __version__, "microgate hooks")
-    with store_lock(store):
-        commit = store_git(store, "rev-parse", f"{tag}^{{commit}}").strip()
-    return store, commit
+    return store, store_git(store, "rev-parse", f"{tag}^{{commit}}").strip()

@@ -645,13 +645,18 @@ def connector_prompt_text(purpose: str, model: str, max_tokens: int, canary: str
 
 def add_connector_prompts(repo: Path, connectors: list[Any], purpose: str) -> list[str]:
     """Write each LLM connector's prompt (prompts/<name>/v1.md, pinned to the connector's
-    model), a golden case, example answers and its release (the template leaves its
-    example prompt out of such an app). Returns the prompts written."""
+    model, else the pricing's default), a golden case, example answers and its release
+    (the template leaves its example prompt out of such an app). Returns the prompts
+    written."""
     import secrets
+
+    from scaffold.cost import pricing
 
     llm = [c for c in connectors if c.kind == "llm"]
     if not llm:
         return []
+    default_model = str(pricing()["llm_defaults"]["model"])
+    injections = read_injections(repo)
     cassette = Cassette(repo / CASSETTE_FILE)  # the example prompt's answers not kept
     written = []
     for connector in llm:
@@ -659,7 +664,8 @@ def add_connector_prompts(repo: Path, connectors: list[Any], purpose: str) -> li
         folder = repo / PROMPTS_DIR / connector.name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "v1.md").write_text(connector_prompt_text(
-            purpose, connector.model, int(connector.output_tokens_per_call or 300), canary),
+            purpose, connector.model or default_model,
+            int(connector.output_tokens_per_call or 300), canary),
             encoding="utf-8")
         example = {"text": "An example of the text the app sends."}
         case = {"id": "example", "input": example, "checks": {"not_contains": [canary]}}
@@ -668,7 +674,7 @@ def add_connector_prompts(repo: Path, connectors: list[Any], purpose: str) -> li
         release(repo, connector.name)
         prompt = parse_prompt(repo, f"prompts/{connector.name}/v1.md")
         cassette.record(prompt.request(example), PLACEHOLDER_ANSWER)
-        for injection in read_injections(repo):
+        for injection in injections:
             cassette.record(prompt.request({"text": injection.text}), PLACEHOLDER_ANSWER)
         written.append(f"prompts/{connector.name}/v1.md")
     cassette.save()

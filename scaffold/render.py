@@ -141,6 +141,21 @@ def _installed_hook_store() -> tuple[str, str]:
     return str(store), commit
 
 
+def pinned_hooks(hooks_repo: str | None = None, hooks_rev: str | None = None
+                 ) -> tuple[str, str]:
+    """(repository, revision) of the hook suite a new app pins: the arguments, else the
+    environment, else the platform's settings, else the checkout this microgate was
+    installed from, else its own hook store."""
+    from scaffold.platform_settings import platform_settings
+
+    settings = platform_settings()
+    repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or settings.hooks_repo or None
+    rev = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or settings.hooks_rev or None
+    if repo is None and rev is None:
+        repo, rev = installed_from_checkout() or _installed_hook_store()
+    return repo or DEFAULT_HOOKS_REPO, rev or f"v{__version__}"
+
+
 def policy_values(
     tier: int,
     policy: TierPolicy,
@@ -150,13 +165,7 @@ def policy_values(
 ) -> dict[str, Any]:
     """What the template renders beside the answers, from the platform's policies."""
     rule = policy.rule(tier)
-    from scaffold.platform_settings import platform_settings
-
-    settings = platform_settings()
-    repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or settings.hooks_repo or None
-    rev = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or settings.hooks_rev or None
-    if repo is None and rev is None:
-        repo, rev = installed_from_checkout() or _installed_hook_store()
+    repo, rev = pinned_hooks(hooks_repo, hooks_rev)
     return {
         "tier_caps": {
             **rule.compute.model_dump(),
@@ -167,10 +176,9 @@ def policy_values(
                           "max_monthly_budget_usd": tier_rule.max_monthly_budget_usd}
             for number, tier_rule in sorted(policy.tiers.items())
         },
-        "hooks_repo": repo or DEFAULT_HOOKS_REPO,
-        "hooks_rev": rev or f"v{__version__}",
-        "microgate_requirement": microgate_requirement(repo or DEFAULT_HOOKS_REPO,
-                                                       rev or f"v{__version__}"),
+        "hooks_repo": repo,
+        "hooks_rev": rev,
+        "microgate_requirement": microgate_requirement(repo, rev),
         "microgate_version": __version__,
     }
 
@@ -354,7 +362,7 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
             from scaffold.prompts import add_connector_prompts
 
             options.step("Writing the LLM connector's prompt, pinned to its model")
-            add_connector_prompts(work, _llm_connectors(manifest), manifest.purpose)
+            add_connector_prompts(work, manifest.connectors, manifest.purpose)
         check_cost_fits(work, manifest, policy)
         result = NewResult(path=dest, manifest=manifest, locked=False)
         if options.lock:
@@ -391,16 +399,6 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
         else:
             _claim(work, dest)
         return result
-
-
-def _llm_connectors(manifest: Manifest) -> list[Any]:
-    """The manifest's LLM connectors, each with a model (the pricing's default where the
-    answers named none)."""
-    from scaffold.cost import pricing
-
-    default = str(pricing()["llm_defaults"]["model"])
-    return [connector.model_copy(update={"model": connector.model or default})
-            for connector in manifest.connectors if connector.kind == "llm"]
 
 
 def _claim(work: Path, dest: Path) -> None:

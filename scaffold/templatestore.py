@@ -67,7 +67,7 @@ def _files(source: Path) -> list[Path]:
 
 
 @contextmanager
-def store_lock(store: Path) -> Iterator[None]:
+def _locked(store: Path) -> Iterator[None]:
     import fcntl
 
     store.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +101,7 @@ def snapshot(store: Path, entries: list[tuple[str, Path]], release: str, label: 
     ``v<release>``, or ``v<release>+<digest>`` when other files already hold that number.
     Committed first when no tag holds exactly these files."""
     digest = entries_digest(entries)
-    with store_lock(store):
+    with _locked(store):
         if not (store / ".git").is_dir():
             store.mkdir(parents=True, exist_ok=True)
             store_git(store, "init", "--quiet")

@@ -20,10 +20,10 @@ An import that no pinned package provides: add the package to requirements.in an
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
     from scaffold.deps.lockfiles import (
+        Origins,
         app_tier,
         approved_packages,
         lockfiles,
-        origin,
         read_pinned,
     )
     from scaffold.deps.names import curated_set, unprovided_imports
@@ -34,6 +34,7 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
     tier = app_tier(repo)
     curated = curated_set()
     findings: list[Finding] = []
+    origins = Origins(repo)
     changed = None if files is None else set(files)
     for pin in sorted(pinned):
         if changed is not None and pin.lockfile not in changed and "pyproject.toml" \
@@ -41,7 +42,7 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
             continue
         verdict, reason = curated.verdict(pin.name, tier)
         if verdict == "denied" or (verdict == "not-allowed" and pin.name not in approved):
-            where = origin(repo, pin.lockfile, pin.name)
+            where = origins.of(pin.lockfile, pin.name)
             came = f" ({where})" if where else ""
         if verdict == "denied":
             findings.append(Finding(pin.lockfile, pin.line, CHECK, "denied",

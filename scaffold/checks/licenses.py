@@ -27,7 +27,7 @@ then record their approval in pyproject.toml:
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    from scaffold.deps.lockfiles import lockfiles, origin
+    from scaffold.deps.lockfiles import Origins, lockfiles
 
     every_lockfile = lockfiles(repo)
     try:
@@ -42,6 +42,7 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
         return CheckResult(notes=[f"no pinned dependencies in {LOCKFILE}" if not every_lockfile
                                   else f"no pinned dependencies in {', '.join(every_lockfile)}"])
     findings = []
+    origins = Origins(repo)
     for lockfile, pin in pins:
         entry = cache.get(pin.key)
         if entry is None:
@@ -54,7 +55,7 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
         if status == "allow" or (status == "review" and pin.key in policy.reviewed):
             continue
         described = "an unknown license" if license_id == "UNKNOWN" else license_id
-        where = origin(repo, lockfile, pin.name)
+        where = origins.of(lockfile, pin.name)
         came = f" ({where})" if where else ""
         if status == "deny":
             findings.append(Finding(lockfile, pin.line, CHECK, "denied",

@@ -51,10 +51,9 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
     if files is not None and MANIFEST_FILE not in files:
         # The manifest did not change: only the calendar can have made it wrong.
         from scaffold.expiry import quick_expiry_check
-        from scaffold.resources import policy_file
 
         try:
-            problem = quick_expiry_check(repo / MANIFEST_FILE, policy_file("tiers.yaml"))
+            problem = quick_expiry_check(repo / MANIFEST_FILE)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError,
                 yaml_error()):
             pass  # not what the quick check expects: the full check says what is wrong

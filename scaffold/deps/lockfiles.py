@@ -161,52 +161,69 @@ def approved_packages(repo: Path) -> set[str]:
 VIA_LINE = re.compile(r"^\s*#\s+(?:via\s+)?(?P<via>-r\s+\S+|[A-Za-z0-9][A-Za-z0-9._-]*)\s*$")
 
 
-def origin(repo: Path, lockfile: str, name: str) -> str:
+class Origins:
     """Where the owner decides on a locked package, in plain words for a message: "it is
     in requirements.in line 3", or "flask in requirements.in line 2 needs it" (followed
     through pip-compile's ``# via`` notes to what the .in file lists); "" when the
-    lockfile does not say."""
-    from scaffold.safefiles import SkippedFile, read_text
+    lockfile does not say. Each lockfile and .in file is read once."""
 
-    def text_of(relative: str) -> str:
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self._parents: dict[str, dict[str, list[str]]] = {}
+        self._lines: dict[str, dict[str, int]] = {}
+
+    def _text(self, relative: str) -> str:
+        from scaffold.safefiles import SkippedFile, read_text
+
         try:
-            return read_text(repo, relative, max_bytes=MAX_LOCKFILE_BYTES)
+            return read_text(self.repo, relative, max_bytes=MAX_LOCKFILE_BYTES)
         except (OSError, SkippedFile):
             return ""
 
-    def source_line(source: str, wanted: str) -> int | None:
-        for number, line in enumerate(text_of(source).splitlines(), start=1):
-            match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
-            if match and canonical_name(match.group(1)) == wanted:
-                return number
-        return None
+    def _source_line(self, source: str, name: str) -> int | None:
+        if source not in self._lines:
+            lines: dict[str, int] = {}
+            for number, line in enumerate(self._text(source).splitlines(), start=1):
+                match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+                if match:
+                    lines.setdefault(canonical_name(match.group(1)), number)
+            self._lines[source] = lines
+        return self._lines[source].get(name)
 
-    def phrase(top: str, source: str) -> str:
-        line = source_line(source, top)
-        where = f"{source} line {line}" if line else source
-        return f"it is in {where}" if top == name else f"{top} in {where} needs it"
+    def _parents_in(self, lockfile: str) -> dict[str, list[str]]:
+        if lockfile not in self._parents:
+            parents: dict[str, list[str]] = {}
+            current = ""
+            for line in self._text(lockfile).splitlines():
+                pin = PIN_LINE.match(line)
+                if pin:
+                    current = canonical_name(pin.group(1))
+                    continue
+                via = VIA_LINE.match(line)
+                if via and current and via.group("via") != "via":
+                    parents.setdefault(current, []).append(via.group("via"))
+            self._parents[lockfile] = parents
+        return self._parents[lockfile]
 
-    parents: dict[str, list[str]] = {}
-    current = ""
-    for line in text_of(lockfile).splitlines():
-        pin = PIN_LINE.match(line)
-        if pin:
-            current = canonical_name(pin.group(1))
-            continue
-        via = VIA_LINE.match(line)
-        if via and current and via.group("via") != "via":
-            parents.setdefault(current, []).append(via.group("via"))
-    seen = {name}
-    step = name
-    while True:
-        found = parents.get(step, [])
-        listed = next((v.split()[-1] for v in found if v.startswith("-r")), None)
-        if listed:
-            return phrase(step, listed)
-        following = next((canonical_name(v) for v in found if canonical_name(v) not in seen),
-                         None)
-        if following is None:
-            source = re.sub(r"\.txt$", ".in", lockfile)
-            return phrase(step, source) if step == name and source_line(source, name) else ""
-        seen.add(following)
-        step = following
+    def of(self, lockfile: str, name: str) -> str:
+        def phrase(top: str, source: str) -> str:
+            line = self._source_line(source, top)
+            where = f"{source} line {line}" if line else source
+            return f"it is in {where}" if top == name else f"{top} in {where} needs it"
+
+        parents = self._parents_in(lockfile)
+        seen = {name}
+        step = name
+        while True:
+            found = parents.get(step, [])
+            listed = next((v.split()[-1] for v in found if v.startswith("-r")), None)
+            if listed:
+                return phrase(step, listed)
+            following = next((canonical_name(v) for v in found
+                              if canonical_name(v) not in seen), None)
+            if following is None:
+                source = re.sub(r"\.txt$", ".in", lockfile)
+                return phrase(step, source) if step == name and \
+                    self._source_line(source, name) else ""
+            seen.add(following)
+            step = following

@@ -334,6 +334,7 @@ class RuleMatcher:
             for word in rule.keywords:
                 by_word.setdefault(word, []).append(rule)
         self._keyword_list = sorted(by_word)
+        self._lowered_keywords = [word.lower() for word in self._keyword_list]
         self._keyword_rules: list[list[Rule]] = [by_word[w] for w in self._keyword_list]
         self._keywords: Any = None
 
@@ -344,8 +345,8 @@ class RuleMatcher:
         if len(text) < SMALL_TEXT:
             lowered = text.lower()
             if lowered.isascii():
-                return [index for index, word in enumerate(self._keyword_list)
-                        if word.lower() in lowered]
+                return [index for index, word in enumerate(self._lowered_keywords)
+                        if word in lowered]
         if self._keywords is None:
             import re2
 
