@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
+import fcntl
+import hashlib
+import json
 import os
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +32,9 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test User")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
-    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path_factory.getbasetemp() / "pre-commit"))
+    # One pre-commit store for the run: its own lock makes it safe to share between the
+    # parallel workers, so each hook environment is built once, not once a worker.
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(shared_folder(tmp_path_factory) / "pre-commit"))
     monkeypatch.setenv("PROMPT_TOOLKIT_NO_CPR", "1")
     monkeypatch.delenv("MICROGATE_HOOKS_REPO", raising=False)
     # Tools microgate installs in environments of their own (checkov) outlive a test run.
@@ -34,24 +42,61 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.delenv("MICROGATE_HOOKS_REV", raising=False)
 
 
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that every parallel (xdist) worker sees."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Held by one worker at a time: the first makes what the others then reuse."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def hooks_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """This checkout as a git repo pre-commit can install hooks from: (path, rev)."""
-    return snapshot_checkout(tmp_path_factory.mktemp("microgate-hooks"))
+    """This checkout as a git repo pre-commit can install hooks from: (path, rev), one
+    for the whole run, so its hook environments are built once."""
+    folder = shared_folder(tmp_path_factory) / "microgate-hooks"
+    with run_lock(folder.with_suffix(".lock")):
+        head = folder.with_suffix(".rev")
+        if not head.is_file():
+            folder.mkdir()
+            head.write_text(snapshot_checkout(folder)[1])
+        return folder, head.read_text()
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Any]:
+def make_app(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A generated app. Locked ones (pip-compile: ~15 s) are made once a run for each set
+    of answers, and each test gets its own copy."""
     def factory(dest: Path | None = None, *, lock: bool = False, git: bool = True,
                 hooks: tuple[Path, str] | None = None, **overrides: Any) -> Path:
         manifest = to_manifest(answers(**overrides), default_policy())
+        dest = dest or tmp_path / manifest.name
         options = NewOptions(
-            dest=dest or tmp_path / manifest.name, lock=lock, git=git,
+            dest=dest, lock=lock, git=git,
             install_hooks=False,
             hooks_repo=str(hooks[0]) if hooks else None,
             hooks_rev=hooks[1] if hooks else None,
         )
-        return new(manifest, options).path
+        if not lock:
+            return new(manifest, options).path
+        key = hashlib.sha256(json.dumps([overrides, git, hooks and [str(hooks[0]), hooks[1]]],
+                                        sort_keys=True, default=str).encode()).hexdigest()
+        made = shared_folder(tmp_path_factory) / "locked-apps" / key[:16] / manifest.name
+        with run_lock(made.parent.with_suffix(".lock")):
+            if not made.is_dir():
+                new(manifest, dataclasses.replace(options, dest=made))
+        shutil.copytree(made, dest, symlinks=True)
+        return dest
 
     yield factory
 
