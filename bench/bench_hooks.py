@@ -6,8 +6,13 @@ Part 1 times `pre-commit run` on a commit of 5 Python files and requirements.txt
 generated repo, three ways in the same run: the floor (one no-op hook), the common way
 (pre-commit-hooks' detect-private-key, detect-secrets-hook and pip-licenses as local
 hooks) and microgate's five hooks; then plants secrets and compares what each finds.
-Part 2 times `microgate check --all-files` and `detect-secrets scan --all-files` on the
-same tree of real source files with planted secrets, and compares the secrets found.
+Part 2 (issue 18) times the nine fast checks on the same commit, as nine hooks and as
+the one microgate-suite hook, under pre-commit and under prek, beside each runner's floor;
+then plants one finding for each of the nine checks and shows each is reported all four
+ways. Part 3 times `microgate check --all-files` and `detect-secrets scan --all-files` on
+the same tree of real source files with planted secrets, and compares the secrets found.
+Figures are for warm caches (the hooks' environments built, the parse cache filled by the
+first run), as on a developer's second commit; `--cold-parse` turns the parse cache off.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from testing.fakes import secret_line  # noqa: E402
 from testing.util import snapshot_checkout  # noqa: E402
 
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
+PREK = [str(Path(sys.executable).parent / "prek")]
 ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
        "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
        "SKIP": ""}
@@ -145,13 +151,6 @@ def part_commit(runs: int, work: Path) -> None:
            target="microgate at most 500 ms and faster than the common way")
     print(f"  ratio common way / microgate: {common / ours:.2f}x")
     verdict(ours <= 0.5 and ours < common)
-    nine, _ = median_of(runs, lambda _: pre_commit(app, "nine.yaml", files, expect=None))
-    suite, _ = median_of(runs, lambda _: pre_commit(app, "suite.yaml", files, expect=None))
-    report(f"the nine fast checks, median of {runs}",
-           [("floor: one no-op hook", floor),
-            ("nine hooks, one process each", nine),
-            ("microgate-suite, one process", suite)])
-    print(f"  ratio nine hooks / suite: {nine / suite:.2f}x")
     # No finding of the common way lost: plant secrets the common way knows.
     (app / "app" / "rule1.py").write_text(
         MODULE.format(n=1, factor=0.9) + secret_line("aws") + "\n" +
@@ -167,6 +166,122 @@ def part_commit(runs: int, work: Path) -> None:
     print(f"  planted secrets found: common way {common_found}, microgate {ours_found}")
     lost = [k for k, v in common_found.items() if v and not ours_found[k]]
     print(f"  findings of the common way lost by microgate: {lost or 'none'}")
+
+
+# One finding for each of the nine checks, and the text that shows it was reported.
+PLANTED = {
+    "secrets": "[secrets/secret]",
+    "manifest": "expired on 2020-01-01",
+    "test-presence": "[test-presence/",
+    "pins": "[pins/look-alike]",
+    "licenses": "[licenses/",
+    "cost": "[cost/over-budget]",
+    "prompts": "[prompts/",
+    "vulns": "GHSA-bnch-0000-0001",
+    "dependencies": "[dependencies/unprovided-import]",
+}
+OSV_RECORD = {  # an advisory of our own making against the app's pydantic pin
+    "id": "GHSA-bnch-0000-0001", "summary": "planted by the benchmark",
+    "affected": [{"package": {"ecosystem": "PyPI", "name": "pydantic"},
+                  "ranges": [{"type": "ECOSYSTEM",
+                              "events": [{"introduced": "0"}, {"fixed": "999"}]}]}],
+    "database_specific": {"severity": "CRITICAL"},
+}
+
+
+def run_hooks(runner: list[str], app: Path, config: str, files: list[str],
+              env: dict[str, str], expect: int | None = 0) -> float:
+    return time_command([*runner, "run", "-c", config, "--files", *files], cwd=app, env=env,
+                        expect=expect)
+
+
+def output_of(runner: list[str], app: Path, config: str, files: list[str],
+              env: dict[str, str]) -> str:
+    result = subprocess.run([*runner, "run", "-c", config, "--files", *files], cwd=app,
+                            capture_output=True, text=True,
+                            env={**__import__("os").environ, **env})
+    return result.stdout + result.stderr
+
+
+def plant_one_finding_per_check(app: Path, work: Path) -> list[str]:
+    """Edit the app so that each of the nine checks has one thing to report; the files
+    a commit of those edits passes to the hooks."""
+    (app / "app" / "rule1.py").write_text(
+        MODULE.format(n=1, factor=0.9) + secret_line("aws") + "\nimport leftpadx\n")
+    (app / "app" / "rule2.py").write_text(
+        MODULE.format(n=2, factor=1.1) + "\n\ndef untested(x: int) -> int:\n"
+        "    return x + 1\n")
+    with (app / "requirements.txt").open("a") as handle:
+        handle.write("reqeusts==2.0\n")
+    manifest = app / "microapp.yaml"
+    text = manifest.read_text()
+    text = __import__("re").sub(r"(?m)^expires: .*$", "expires: 2020-01-01", text)
+    text = __import__("re").sub(r"(?m)^monthly_budget_usd: .*$", "monthly_budget_usd: 0.01",
+                                text)
+    manifest.write_text(text)
+    licenses = app / ".microgate" / "licenses.json"
+    licenses.write_text(licenses.read_text().replace('"MIT"', '"AGPL-3.0-only"', 1))
+    prompt = next((app / "prompts").glob("*/v1.md"))
+    prompt.write_text(prompt.read_text() + "\nEdited in place after release.\n")
+    advisories = work / "advisories"
+    advisories.mkdir(exist_ok=True)
+    (advisories / "GHSA-bnch-0000-0001.json").write_text(json.dumps(OSV_RECORD))
+    subprocess.run([sys.executable, "-m", "scaffold", "vulns", "refresh", str(app), "--from",
+                    str(advisories)], check=True, capture_output=True)
+    subprocess.run(["git", "add", "--all"], cwd=app, check=True)
+    return ["app/rule1.py", "app/rule2.py", "app/core.py", "tests/test_rule1.py",
+            "tests/test_rule2.py", "requirements.txt", "microapp.yaml",
+            ".microgate/licenses.json", ".microgate/vulns.json",
+            prompt.relative_to(app).as_posix()]
+
+
+def part_nine(runs: int, work: Path, cold_parse: bool) -> None:
+    hooks = snapshot_checkout(work / "hooks-nine")
+    app, files = make_commit(work / "nine", hooks)
+    env = {**ENV, "PREK_HOME": str(work / "prek-home")}
+    if cold_parse:
+        env["MICROGATE_NO_PARSE_CACHE"] = "1"
+    runners = {"pre-commit": PRE_COMMIT, "prek": PREK}
+    if not Path(PREK[0]).exists():
+        print("  prek is not installed here (pip install prek): its figures are left out")
+        del runners["prek"]
+    for runner in runners.values():
+        for config in ("floor.yaml", "nine.yaml", "suite.yaml"):  # build the environments
+            run_hooks(runner, app, config, files, env, expect=None)
+    rows, figures = [], {}
+    for label, runner in runners.items():
+        for config, what in (("floor.yaml", "floor: one no-op hook"),
+                             ("nine.yaml", "nine hooks, one process each"),
+                             ("suite.yaml", "microgate-suite, one process")):
+            took, _ = median_of(runs, lambda _, r=runner, c=config: run_hooks(
+                r, app, c, files, env))
+            figures[label, config] = took
+            rows.append((f"{label}: {what}", took))
+    report(f"the nine fast checks on the commit of 6 files, median of {runs}", rows,
+           target="at most 0.30 s under pre-commit and 0.15 s under prek")
+    for label in runners:
+        nine, suite = figures[label, "nine.yaml"], figures[label, "suite.yaml"]
+        floor = figures[label, "floor.yaml"]
+        print(f"  {label}: nine hooks / suite {nine / suite:.2f}x; suite / runner's floor "
+              f"{suite / floor:.1f}x")
+    fastest = {label: min(figures[label, "nine.yaml"], figures[label, "suite.yaml"])
+               for label in runners}
+    targets = {"pre-commit": 0.30, "prek": 0.15}
+
+    planted_files = plant_one_finding_per_check(app, work)
+    lost = []
+    print(f"  one finding planted for each check, in a commit of {len(planted_files)} files:")
+    for label, runner in runners.items():
+        for config in ("nine.yaml", "suite.yaml"):
+            started = time.perf_counter()
+            text = output_of(runner, app, config, planted_files, env)
+            took = time.perf_counter() - started
+            missing = [check for check, evidence in PLANTED.items() if evidence not in text]
+            lost += [f"{label} {config}: {check}" for check in missing]
+            print(f"    {label:10} {config:11} {len(PLANTED) - len(missing)}/{len(PLANTED)} "
+                  f"reported in {took:.3f} s{'; missing: ' + ', '.join(missing) if missing else ''}")
+    print(f"  findings lost: {lost or 'none'}")
+    verdict(not lost and all(fastest[label] <= targets[label] for label in runners))
 
 
 def part_tree(count: int, work: Path) -> None:
@@ -230,11 +345,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--skip-tree", action="store_true")
     parser.add_argument("--skip-commit", action="store_true")
+    parser.add_argument("--skip-nine", action="store_true")
+    parser.add_argument("--cold-parse", action="store_true",
+                        help="parse every file on every run (no parse cache)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-hooks-"))
     try:
         if not args.skip_commit:
             part_commit(args.runs, work)
+        if not args.skip_nine:
+            part_nine(args.runs, work, args.cold_parse)
         if not args.skip_tree:
             part_tree(args.files, work)
     finally:

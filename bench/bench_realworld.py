@@ -280,12 +280,12 @@ def measure_workflows(checkout: Path) -> None:
     started = time.perf_counter()
     verdicts = [unpinned_pip_install(text) is None for _, _, text in lines]
     seconds = time.perf_counter() - started
-    agree = sum(v == independent_pinned(t) for v, (_, _, t) in zip(verdicts, lines))
+    agree = sum(v == independent_pinned(t) for v, (_, _, t) in zip(verdicts, lines, strict=True))
     print(f"{checkout.name}: {len(files)} workflow files, {len(lines)} pip installs, "
           f"{verdicts.count(False)} flagged unpinned, {verdicts.count(True)} pinned; "
           f"agrees with the independent reading on {agree}/{len(lines)}; "
           f"{seconds * 1000:.1f} ms")
-    for (path, number, text), pinned in zip(lines, verdicts):
+    for (path, number, text), pinned in zip(lines, verdicts, strict=True):
         if not pinned:
             print(f"  {path.relative_to(checkout)}:{number}: {text.strip()[:100]}")
 

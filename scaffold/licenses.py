@@ -24,6 +24,7 @@ CACHE_FILE = ".microgate/licenses.json"
 LOCKFILE = "requirements.txt"
 Status = Literal["allow", "review", "deny"]
 RANK: dict[str, int] = {"allow": 0, "review": 1, "deny": 2}
+LICENSE_ID = re.compile(r"[A-Za-z0-9.+-]+")
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,23 @@ def normalise(expression: str | None, license_text: str | None,
 
 def evaluate(expression: str, policy: LicensePolicy) -> Status:
     """AND needs every part allowed; OR needs one (the licensee picks)."""
-    if re.fullmatch(r"[A-Za-z0-9.+-]+", expression):
+    if LICENSE_ID.fullmatch(expression):
         return policy.status_of(expression)
+    # Ids joined by one operator ("MIT OR Apache-2.0"), most compound licenses, need no
+    # parser (license_expression costs a hook ~20 ms to import): precedence only matters
+    # where AND and OR mix, and parentheses or WITH go to the parser.
+    words = expression.split(" ")
+    operators = set(words[1::2])
+    if (len(words) % 2 and operators in ({"AND"}, {"OR"})
+            and all(LICENSE_ID.fullmatch(word) for word in words[::2])):
+        statuses = [policy.status_of(word) for word in words[::2]]
+        pick = min if operators == {"OR"} else max
+        return pick(statuses, key=RANK.__getitem__)
+    return evaluate_parsed(expression, policy)
+
+
+def evaluate_parsed(expression: str, policy: LicensePolicy) -> Status:
+    """:func:`evaluate` through license_expression's parser, whatever the expression."""
     from license_expression import (
         AND,
         OR,

@@ -291,7 +291,7 @@ def parse_manifest_text(text: str) -> LoadedManifest:
     """Validate manifest text; structural problems come back with their lines."""
     try:
         raw = yamlio.load(text, unique_keys=True)
-        node = yaml.compose(text, Loader=yamlio.SafeLoader)
+        node = yaml.compose(text, Loader=yamlio.safe_loader())
     except (yaml.YAMLError, yamlio.InvalidYaml, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -23,7 +23,6 @@ A repo's prompts live in ``prompts/``:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -31,12 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scaffold import yamlio
 from scaffold.errors import MicrogateError, UsageError
 from scaffold.findings import Finding
-from scaffold.llm import ChatRequest
+
+TYPE_CHECKING = False  # mypy reads it as True
+if TYPE_CHECKING:
+    from scaffold.llm import ChatRequest
+
+    Answerer = Callable[[ChatRequest], str | None]
 
 PROMPTS_DIR = "prompts"
 REGISTRY_FILE = "prompts/manifest.yaml"
@@ -73,6 +75,8 @@ class Prompt:
         if self.system:
             messages.append({"role": "system", "content": self.system})
         messages.append({"role": "user", "content": render(self.body, variables, self.path)})
+        from scaffold.llm import ChatRequest  # its HTTP client costs the hook ~15 ms
+
         return ChatRequest(messages=messages, model=self.model, temperature=self.temperature,
                            max_tokens=self.max_tokens, seed=seed,
                            json_output=self.output_schema is not None)
@@ -87,7 +91,9 @@ class RegistryEntry:
 
 
 def digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+    from scaffold.parsecache import sha256_hex
+
+    return "sha256:" + sha256_hex(text.replace("\r\n", "\n").encode("utf-8"))
 
 
 def render(template: str, variables: dict[str, Any], where: str) -> str:
@@ -210,6 +216,8 @@ def write_registry(repo: Path, entries: dict[str, RegistryEntry]) -> None:
     header = ("# The prompts this app uses: the version in use, the model it is pinned to,\n"
               "# and the digest of every released version (never edited in place).\n"
               "# `microgate prompts release NAME` adds a version here.\n")
+    import yaml
+
     (repo / REGISTRY_FILE).write_text(header + yaml.safe_dump(document, sort_keys=False),
                                       encoding="utf-8")
 
@@ -293,14 +301,25 @@ def read_injections(repo: Path) -> list[InjectionCase]:
 # The hook ------------------------------------------------------------------------------
 
 def _schema_problem(schema: dict[str, Any]) -> str | None:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
+    """What is wrong with an output schema; a schema checked before is not checked again
+    (jsonschema costs a hook ~50 ms to import)."""
+    from scaffold.parsecache import cached
+
+    def check() -> str | None:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            return str(exc.message)
+        return None
 
     try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        return str(exc.message)
-    return None
+        canonical = json.dumps(schema, sort_keys=True).encode()
+    except (TypeError, ValueError):
+        return check()
+    return cached("json-schema", canonical, check, code=(__file__,), libraries=("jsonschema",))
 
 
 def check_repo(repo: Path) -> list[Finding]:
@@ -431,7 +450,9 @@ def release(repo: Path, name: str) -> RegistryEntry:
 def request_key(request: ChatRequest) -> str:
     canonical = json.dumps(request.body(), sort_keys=True, ensure_ascii=False)
     # Prefixed: a bare quoted hex string looks like a secret to detect-secrets.
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+    from scaffold.parsecache import sha256_hex
+
+    return "sha256:" + sha256_hex(canonical.encode("utf-8"))[:32]
 
 
 @dataclass
@@ -585,9 +606,6 @@ def guard_holds(prompt: Prompt, injection: InjectionCase, answer: str) -> str:
         if why:
             return why
     return ""
-
-
-Answerer = Callable[[ChatRequest], str | None]
 
 
 def evaluate(repo: Path, answer: Answerer, threshold: float, source: str,

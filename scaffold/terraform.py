@@ -124,6 +124,14 @@ def parse_file(path: Path) -> dict[str, Any]:
 # and parses the old ones while copier works.
 @lru_cache(maxsize=256)
 def _parse_cached(path: Path, data: bytes) -> dict[str, Any]:
+    from scaffold.parsecache import cached
+
+    # Between commits too: python-hcl2's parser costs a hook ~55 ms to import.
+    return cached("terraform", data, lambda: _parse(path, data), code=(__file__,),
+                  libraries=("hcl2", "lark"))
+
+
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
     import hcl2
 
     try:

@@ -11,14 +11,11 @@ enforces another).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Any
 
-import yaml
-
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Every scalar a string: for data whose values are versions ("2.10" is not 2.1) or dates
-# kept as written.
-BaseLoader: type[yaml.BaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+    import yaml
 
 MAX_NODES = 1_000_000  # scalars, sequences and mappings after aliases are expanded
 MAX_DEPTH = 200
@@ -34,8 +31,24 @@ class InvalidYaml(ValueError):
             error if isinstance(error, str) else None)
 
 
+def safe_loader() -> type[yaml.SafeLoader]:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def base_loader() -> type[yaml.BaseLoader]:
+    """Every scalar a string: for data whose values are versions ("2.10" is not 2.1) or
+    dates kept as written."""
+    import yaml
+
+    return getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
 def _measure(root: yaml.Node, unique_keys: bool) -> None:
     """Refuse alias bombs, deep nesting and (optionally) duplicate keys."""
+    import yaml
+
     expanded: dict[int, int] = {}
     # Iterative post-order walk: (node, depth, children done?)
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
@@ -76,6 +89,8 @@ def _measure(root: yaml.Node, unique_keys: bool) -> None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -85,9 +100,23 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 def load(text: str, *, unique_keys: bool = False, strings: bool = False) -> Any:
     """The data of one YAML document, or InvalidYaml (never a bomb, never a crash).
-    ``strings``: every scalar stays the text it was written as."""
+    ``strings``: every scalar stays the text it was written as.
+
+    A document read before is read back from the parse cache (PyYAML costs a hook ~20 ms
+    to import)."""
+    from scaffold.parsecache import cached
+
+    flags = f"yaml:{unique_keys:d}{strings:d}\0".encode()
+    return cached("yaml", flags + text.encode("utf-8", "surrogatepass"),
+                  lambda: _load(text, unique_keys, strings), code=(__file__,),
+                  libraries=("yaml",))
+
+
+def _load(text: str, unique_keys: bool, strings: bool) -> Any:
+    import yaml
+
     try:
-        loader = (BaseLoader if strings else SafeLoader)(text)
+        loader = (base_loader() if strings else safe_loader())(text)
         try:
             node = loader.get_single_node()
             if node is None:

@@ -80,6 +80,13 @@ def test_an_untested_function_is_blocked_until_it_has_a_test(app: Path) -> None:
     assert passed.returncode == 0, passed.output
 
 
+def tree_state(repo: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file outside .git, with its bytes and modification time."""
+    return {path.relative_to(repo).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in repo.rglob("*")
+            if path.is_file() and ".git" not in path.relative_to(repo).parts}
+
+
 HOOK_NAMES = ("secrets", "manifest", "test presence", "pins", "licenses", "iac", "cost",
               "sast", "prompts", "vulns", "dependencies")
 PREK = [str(Path(sys.executable).parent / "prek")]
@@ -93,12 +100,15 @@ def test_every_hook_runs_on_the_whole_generated_repo(app: Path, runner: str,
     command = PRE_COMMIT if runner == "pre-commit" else PREK
     env = {"PREK_HOME": str(tmp_path / "prek")}
     names = HOOK_NAMES
+    before = tree_state(app)
     result = run([*command, "run", "--all-files"], cwd=app, env=env)
     assert result.returncode == 0, result.output
     for name in names:
         line = next(line for line in result.stdout.splitlines()
                     if line.startswith(f"microgate {name}"))
         assert line.endswith("Passed"), line
+    # Every hook only reads (so a runner may run them in parallel): the repo is as it was.
+    assert tree_state(app) == before
     # and every hook bites under both: one planted finding each
     (app / "app" / "settings.py").write_text(secret_line("aws") + "\nimport leftpadx\n")
     (app / "app" / "helpers.py").write_text("def helper(x: int) -> int:\n    return x\n"
@@ -109,8 +119,10 @@ def test_every_hook_runs_on_the_whole_generated_repo(app: Path, runner: str,
     variables = app / "infra" / "variables.tf"
     variables.write_text(variables.read_text().replace("default = 256", "default = 10240", 1))
     git(app, "add", "--all")
+    planted = tree_state(app)
     blocked = run([*command, "run", "--all-files"], cwd=app, env=env)
     assert blocked.returncode == 1
+    assert tree_state(app) == planted
     for evidence in ("[secrets/secret]", "[test-presence/", "[pins/look-alike]",
                      "[pins/no-hash]", "[dependencies/unprovided-import]",
                      "[sast/subprocess-shell]", "[iac/MG_CAPS]"):
