@@ -38,7 +38,10 @@ PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 PREK = [str(Path(sys.executable).parent / "prek")]
 ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
        "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
-       "SKIP": ""}
+       "SKIP": "",
+       # as on a user's machine: Python keeps the hooks' compiled modules (uv, which builds
+       # prek's environments, does not compile them at install)
+       "PYTHONDONTWRITEBYTECODE": ""}
 FLOOR_CONFIG = """\
 repos:
   - repo: local

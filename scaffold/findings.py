@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
 if TYPE_CHECKING:
     from typing import Literal
@@ -13,16 +11,59 @@ else:
     Severity = str
 
 
-@dataclass(frozen=True, order=True)
+# Plain classes rather than dataclasses: every hook imports this module, and dataclasses
+# (with inspect, ast and dis behind it) would cost each hook ~8 ms to start.
 class Finding:
-    """One thing a check found, worded for the person who must fix it."""
+    """One thing a check found, worded for the person who must fix it. Immutable."""
 
+    __slots__ = ("path", "line", "check", "rule", "message", "severity")
     path: str
     line: int | None
     check: str
     rule: str
     message: str
-    severity: Severity = "error"
+    severity: Severity
+
+    def __init__(self, path: str, line: int | None, check: str, rule: str, message: str,
+                 severity: Severity = "error") -> None:
+        for name, value in zip(self.__slots__, (path, line, check, rule, message, severity),
+                               strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Finding cannot be changed ({name})")
+
+    def _fields(self) -> tuple[str, int | None, str, str, str, str]:
+        return (self.path, self.line, self.check, self.rule, self.message, self.severity)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Finding and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def _order(self) -> tuple[str, int, str, str, str, str]:
+        return (self.path, -1 if self.line is None else self.line, self.check, self.rule,
+                self.message, self.severity)
+
+    def __lt__(self, other: Finding) -> bool:
+        return self._order() < other._order()
+
+    def __le__(self, other: Finding) -> bool:
+        return self._order() <= other._order()
+
+    def __gt__(self, other: Finding) -> bool:
+        return self._order() > other._order()
+
+    def __ge__(self, other: Finding) -> bool:
+        return self._order() >= other._order()
+
+    def __repr__(self) -> str:
+        return "Finding(" + ", ".join(f"{name}={value!r}" for name, value in
+                                      zip(self.__slots__, self._fields(), strict=True)) + ")"
+
+    def __reduce__(self) -> tuple[type[Finding], tuple[str, int | None, str, str, str, str]]:
+        return (Finding, self._fields())
 
     def sort_key(self) -> tuple[str, int, str, str]:
         """Findings without a line (a whole file) sort first, never against None."""
@@ -33,16 +74,31 @@ class Finding:
         return f"{where}: {self.severity}: {self.message} [{self.check}/{self.rule}]"
 
 
-@dataclass(frozen=True)
 class RuleHelp:
     """What a report says about a rule: for SARIF's ``tool.driver.rules`` and the docs."""
 
-    short: str
-    full: str
-    help: str
-    tags: tuple[str, ...] = ()
-    security_severity: str | None = None  # CVSS-like "0.0".."10.0", as code scanning reads it
-    references: tuple[str, ...] = ()
+    __slots__ = ("short", "full", "help", "tags", "security_severity", "references")
+
+    def __init__(self, short: str, full: str, help: str, tags: tuple[str, ...] = (),
+                 security_severity: str | None = None,
+                 references: tuple[str, ...] = ()) -> None:
+        self.short = short
+        self.full = full
+        self.help = help
+        self.tags = tags
+        # CVSS-like "0.0".."10.0", as code scanning reads it
+        self.security_severity = security_severity
+        self.references = references
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is RuleHelp and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return "RuleHelp(" + ", ".join(f"{name}={getattr(self, name)!r}"
+                                       for name in self.__slots__) + ")"
 
 
 def exit_code(findings: list[Finding]) -> int:

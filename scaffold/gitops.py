@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,6 +135,8 @@ def staged_tree(repo: Path, names: list[str]) -> Iterator[Path]:
     if not any(differing):
         yield repo
         return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="microgate-staged-") as scratch:
         git(repo, "checkout-index", "--all", "--force", f"--prefix={scratch}/")
         yield Path(scratch)

@@ -10,35 +10,51 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
 
 from scaffold.errors import MicrogateError
 from scaffold.resources import load_policy, policy_file
 
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, Literal
+
+    Status = Literal["allow", "review", "deny"]
+else:
+    Status = str
+
 CACHE_FILE = ".microgate/licenses.json"
 LOCKFILE = "requirements.txt"
-Status = Literal["allow", "review", "deny"]
 RANK: dict[str, int] = {"allow": 0, "review": 1, "deny": 2}
 LICENSE_ID = re.compile(r"[A-Za-z0-9.+-]+")
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: the hook's start-up (see scaffold/findings.py).
 class LicensePolicy:
-    allow: tuple[str, ...]
-    review: tuple[str, ...]
-    deny: tuple[str, ...]
-    unknown: Status
-    aliases: dict[str, str] = field(default_factory=dict)
-    classifiers: dict[str, str] = field(default_factory=dict)
-    reviewed: frozenset[str] = frozenset()
-    # A repo's own narrowing, applied after the platform's verdict: it can only tighten it.
-    repo_deny: tuple[str, ...] = ()
-    repo_review: tuple[str, ...] = ()
+    """policies/licenses.yaml, narrowed by the repo's own [tool.microgate.licenses]."""
+
+    __slots__ = ("allow", "review", "deny", "unknown", "aliases", "classifiers", "reviewed",
+                 "repo_deny", "repo_review")
+
+    def __init__(self, allow: tuple[str, ...], review: tuple[str, ...],
+                 deny: tuple[str, ...], unknown: Status,
+                 aliases: dict[str, str] | None = None,
+                 classifiers: dict[str, str] | None = None,
+                 reviewed: frozenset[str] = frozenset(), repo_deny: tuple[str, ...] = (),
+                 repo_review: tuple[str, ...] = ()) -> None:
+        self.allow = allow
+        self.review = review
+        self.deny = deny
+        self.unknown: Status = unknown
+        self.aliases = aliases or {}
+        self.classifiers = classifiers or {}
+        self.reviewed = reviewed
+        # A repo's own narrowing, applied after the platform's verdict: it can only
+        # tighten it.
+        self.repo_deny = repo_deny
+        self.repo_review = repo_review
 
     def status_of(self, license_id: str) -> Status:
         """Where a license id is listed by name, else by pattern (the strictest list
@@ -72,12 +88,9 @@ class LicensePolicy:
             raise MicrogateError(f"{source}: [tool.microgate.licenses] does not know "
                                  f"{', '.join(sorted(unknown_keys))} (a repo can only add "
                                  "deny, review and reviewed)")
-        return replace(
-            self,
-            repo_deny=strings("deny"),
-            repo_review=strings("review"),
-            reviewed=frozenset(strings("reviewed")),
-        )
+        return LicensePolicy(self.allow, self.review, self.deny, self.unknown, self.aliases,
+                             self.classifiers, reviewed=frozenset(strings("reviewed")),
+                             repo_deny=strings("deny"), repo_review=strings("review"))
 
 
 def _matches(license_id: str, patterns: Iterable[str]) -> bool:
@@ -118,8 +131,10 @@ def repo_license_policy(repo: Path, base: LicensePolicy | None = None) -> Licens
     if not pyproject.is_file():
         return policy
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        from scaffold import tomlio
+
+        data = tomlio.load(pyproject.read_text(encoding="utf-8"))
+    except ValueError as exc:  # not UTF-8, or tomllib's TOMLDecodeError
         raise MicrogateError(f"pyproject.toml is not valid TOML: {exc}") from None
     config = data.get("tool", {}).get("microgate", {}).get("licenses", {})
     if not isinstance(config, dict):
@@ -207,11 +222,25 @@ def evaluate_parsed(expression: str, policy: LicensePolicy) -> Status:
 
 # -- lockfile and cache ----------------------------------------------------------------
 
-@dataclass(frozen=True)
 class Pin:
-    name: str
-    version: str
-    line: int
+    """One ``name==version`` of a lockfile, and its line."""
+
+    __slots__ = ("name", "version", "line")
+
+    def __init__(self, name: str, version: str, line: int) -> None:
+        self.name = name
+        self.version = version
+        self.line = line
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Pin and (self.name, self.version, self.line) == (
+            other.name, other.version, other.line)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.line))
+
+    def __repr__(self) -> str:
+        return f"Pin({self.name!r}, {self.version!r}, {self.line})"
 
     @property
     def key(self) -> str:

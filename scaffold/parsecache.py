@@ -6,8 +6,8 @@ back as JSON costs well under a millisecond, where importing python-hcl2 costs a
 and of the files of the code that parsed it (so an edit or an upgrade is a miss, never a
 stale hit), and a cryptographic one: a file from a pull request must not be able to pass
 for another file that was parsed before. Only what JSON can carry back exactly is kept
-(string keys; strings, numbers, booleans, None, lists, maps and dates); anything else is
-parsed every time. ``MICROGATE_NO_PARSE_CACHE=1`` turns the cache off.
+(strings, numbers, booleans, None, lists, dates, and maps keyed by any of those but
+lists); anything else is parsed every time. ``MICROGATE_NO_PARSE_CACHE=1`` turns the cache off.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 MAX_CACHED_BYTES = 2_000_000
 MAX_ENTRIES = 2_000  # per kind; beyond it the older half goes
 DATE = "\0date"  # JSON has no dates: {DATE: "2026-12-05"} stands for one
+ITEMS = "\0items"  # a map JSON cannot key (numbers, dates, these markers): its pairs
 
 
 class _Uncacheable(Exception):
@@ -83,7 +84,7 @@ def cached(kind: str, data: bytes, parse: Callable[[], T], *, code: tuple[str, .
         return parse()
     path = cache_dir() / kind / f"{digest}.json"
     try:
-        value: T = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode_date)
+        value: T = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
         return value
     except (OSError, ValueError):
         pass
@@ -107,15 +108,19 @@ def _encode(value: Any, depth: int) -> Any:
     if type(value) is list:
         return [_encode(item, depth + 1) for item in value]
     if type(value) is dict:
-        if any(type(key) is not str or key == DATE for key in value):
-            raise _Uncacheable("keys JSON would change")
-        return {key: _encode(item, depth + 1) for key, item in value.items()}
+        if all(type(key) is str and key not in (DATE, ITEMS) for key in value):
+            return {key: _encode(item, depth + 1) for key, item in value.items()}
+        return {ITEMS: [[_encode(key, depth + 1), _encode(item, depth + 1)]
+                        for key, item in value.items()]}
     raise _Uncacheable(type(value).__name__)
 
 
-def _decode_date(mapping: dict[str, Any]) -> Any:
-    if len(mapping) == 1 and DATE in mapping:
-        return dt.date.fromisoformat(mapping[DATE])
+def _decode(mapping: dict[str, Any]) -> Any:
+    if len(mapping) == 1:
+        if DATE in mapping:
+            return dt.date.fromisoformat(mapping[DATE])
+        if ITEMS in mapping:
+            return {key: item for key, item in mapping[ITEMS]}
     return mapping
 
 

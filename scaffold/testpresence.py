@@ -10,7 +10,6 @@ or a test file that never imports the module do not count.
 from __future__ import annotations
 
 import ast
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,10 +97,12 @@ def read_layout(repo: Path) -> Layout:
     config: dict[str, object] = {}
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            from scaffold import tomlio
+
+            data = tomlio.load(pyproject.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             raise MicrogateError("pyproject.toml is not UTF-8 text") from None
-        except tomllib.TOMLDecodeError as exc:
+        except ValueError as exc:  # tomllib's TOMLDecodeError
             raise MicrogateError(f"pyproject.toml is not valid TOML: {exc}") from None
         tool = data.get("tool", {})
         config = tool.get("microgate", {}) if isinstance(tool, dict) else {}

@@ -8,21 +8,29 @@ test keeps the two in step).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from scaffold.findings import Finding, RuleHelp
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: see scaffold/findings.py.
 class CheckSpec:
-    name: str
-    module: str
-    files: str
-    always_run: bool = False
-    title: str = ""
-    # The microapp.yaml fields the check reads, when not all of them: a change to other
-    # fields cannot change its result.
-    manifest_fields: tuple[str, ...] | None = None
+    """One check: its module, the files its hook is given, and what it reads."""
+
+    __slots__ = ("name", "module", "files", "always_run", "title", "manifest_fields")
+
+    def __init__(self, name: str, module: str, files: str, always_run: bool = False,
+                 title: str = "", manifest_fields: tuple[str, ...] | None = None) -> None:
+        self.name = name
+        self.module = module
+        self.files = files
+        self.always_run = always_run
+        self.title = title
+        # The microapp.yaml fields the check reads, when not all of them: a change to
+        # other fields cannot change its result.
+        self.manifest_fields = manifest_fields
+
+    def __repr__(self) -> str:
+        return f"CheckSpec({self.name!r})"
 
     @property
     def hook_id(self) -> str:
@@ -32,16 +40,32 @@ class CheckSpec:
         return re.search(self.files, path) is not None
 
 
-@dataclass
 class CheckResult:
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    advice: str = ""
-    files_checked: int = 0
-    # Per-rule help (by rule id) for checks whose rules carry it, e.g. CWE and severity.
-    rule_help: dict[str, RuleHelp] = field(default_factory=dict)
-    # Why the check could not run here (a scanner missing); empty when it ran.
-    not_run: str = ""
+    """What one check found on the files it was given."""
+
+    __slots__ = ("findings", "notes", "advice", "files_checked", "rule_help", "not_run")
+
+    def __init__(self, findings: list[Finding] | None = None, notes: list[str] | None = None,
+                 advice: str = "", files_checked: int = 0,
+                 rule_help: dict[str, RuleHelp] | None = None, not_run: str = "") -> None:
+        self.findings = [] if findings is None else findings
+        self.notes = [] if notes is None else notes
+        self.advice = advice
+        self.files_checked = files_checked
+        # Per-rule help (by rule id) for checks whose rules carry it, e.g. CWE and severity.
+        self.rule_help = {} if rule_help is None else rule_help
+        # Why the check could not run here (a scanner missing); empty when it ran.
+        self.not_run = not_run
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is CheckResult and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "CheckResult(" + ", ".join(f"{name}={getattr(self, name)!r}"
+                                          for name in self.__slots__) + ")"
 
 
 CHECKS: tuple[CheckSpec, ...] = (

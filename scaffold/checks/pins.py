@@ -327,13 +327,12 @@ def check_toml_lockfile(name: str, text: str) -> list[Finding]:
 def check_pyproject(repo: Path, name: str, text: str) -> list[Finding]:
     """``[project] dependencies`` are locked: by uv.lock or pylock.toml beside it (every
     dependency in it), or by a requirements lockfile."""
-    import tomllib
-
+    from scaffold import tomlio
     from scaffold.deps.lockfiles import LOCKFILE_PATTERN, toml_lock_packages
 
     try:
-        project = tomllib.loads(text).get("project") or {}
-    except tomllib.TOMLDecodeError:
+        project = tomlio.load(text).get("project") or {}
+    except ValueError:  # tomllib's TOMLDecodeError
         return []  # the manifest and test-presence checks report a broken pyproject.toml
     dependencies = project.get("dependencies") if isinstance(project, dict) else None
     if not isinstance(dependencies, list) or not dependencies:

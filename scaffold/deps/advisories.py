@@ -12,14 +12,16 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scaffold.deps.lockfiles import canonical_name
 from scaffold.deps.osv import ECOSYSTEM, pypi_affected
 from scaffold.errors import MicrogateError, UsageError
+
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import Any
 
 CACHE_FILE = ".microgate/vulns.json"
 ACCEPTED_FILE = ".microgate/vulns-accepted.yaml"
@@ -140,13 +142,26 @@ def _trimmed(record: Mapping[str, Any], packages: set[str]) -> dict[str, Any]:
     return kept
 
 
-@dataclass
+# Plain classes, not dataclasses: the hook's start-up (see scaffold/findings.py).
 class Cache:
-    packages: list[str] = field(default_factory=list)
-    advisories: list[dict[str, Any]] = field(default_factory=list)
-    source: str = ""
-    # package -> {"versions": releases at or above its lowest fix, "yanked": [...]}
-    releases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """.microgate/vulns.json: the advisories of the pinned packages."""
+
+    __slots__ = ("packages", "advisories", "source", "releases")
+
+    def __init__(self, packages: list[str] | None = None,
+                 advisories: list[dict[str, Any]] | None = None, source: str = "",
+                 releases: dict[str, dict[str, list[str]]] | None = None) -> None:
+        self.packages = packages or []
+        self.advisories = advisories or []
+        self.source = source
+        # package -> {"versions": releases at or above its lowest fix, "yanked": [...]}
+        self.releases = releases or {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Cache and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def usable_fix(self, package: str, fixed: str | None) -> str | None:
         """The lowest release at or above ``fixed`` that the index has not yanked (a fix
@@ -303,13 +318,21 @@ def read_cache(repo: Path) -> Cache:
 
 # -- accepted risks ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
 class Acceptance:
-    id: str
-    reason: str
-    who: str
-    until: dt.date
-    line: int | None
+    """One accepted risk of .microgate/vulns-accepted.yaml."""
+
+    __slots__ = ("id", "reason", "who", "until", "line")
+
+    def __init__(self, id: str, reason: str, who: str, until: dt.date,
+                 line: int | None) -> None:
+        self.id = id
+        self.reason = reason
+        self.who = who
+        self.until = until
+        self.line = line
+
+    def __repr__(self) -> str:
+        return f"Acceptance({self.id!r}, until={self.until})"
 
 
 def read_accepted(repo: Path) -> tuple[list[Acceptance], list[tuple[int | None, str]]]:

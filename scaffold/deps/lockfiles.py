@@ -84,12 +84,9 @@ class LockedPackage(NamedTuple):
 def toml_lock_packages(text: str) -> list[LockedPackage]:
     """The packages of a uv.lock (``[[package]]``) or a PEP 751 pylock.toml
     (``[[packages]]``), each with the line its table starts on."""
-    import tomllib
+    from scaffold import tomlio
 
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(str(exc)) from None
+    data = tomlio.load(text)  # tomllib's TOMLDecodeError is a ValueError
     tables = data.get("package") or data.get("packages") or []
     if not isinstance(tables, list):
         return []
@@ -146,11 +143,11 @@ def approved_packages(repo: Path) -> set[str]:
         return set()
     if "microgate" not in text or "approved" not in text:
         return set()
-    import tomllib
+    from scaffold import tomlio
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        data = tomlio.load(text)
+    except ValueError:  # tomllib's TOMLDecodeError
         return set()
     approved = data.get("tool", {}).get("microgate", {}).get("dependencies", {}).get(
         "approved", [])

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
     from packaging.version import Version
 
 SEVERITIES = ("unknown", "low", "medium", "high", "critical")
@@ -216,18 +216,27 @@ def severity(record: Mapping[str, Any]) -> tuple[str, float | None]:
 
 # -- merging aliases ---------------------------------------------------------------------
 
-@dataclass
 class Vulnerability:
-    """One flaw in one pinned package, however many databases describe it."""
+    """One flaw in one pinned package, however many databases describe it. (A plain
+    class, not a dataclass: the hook's start-up, see scaffold/findings.py.)"""
 
-    package: str
-    version: str
-    ids: list[str]  # the primary id first
-    summary: str
-    severity: str
-    score: float | None
-    fixed: str | None
-    records: list[Mapping[str, Any]] = field(default_factory=list, repr=False)
+    __slots__ = ("package", "version", "ids", "summary", "severity", "score", "fixed",
+                 "records")
+
+    def __init__(self, package: str, version: str, ids: list[str], summary: str,
+                 severity: str, score: float | None, fixed: str | None,
+                 records: list[Mapping[str, Any]] | None = None) -> None:
+        self.package = package
+        self.version = version
+        self.ids = ids  # the primary id first
+        self.summary = summary
+        self.severity = severity
+        self.score = score
+        self.fixed = fixed
+        self.records = records or []
+
+    def __repr__(self) -> str:
+        return f"Vulnerability({self.package}=={self.version}, {self.id}, {self.severity})"
 
     @property
     def id(self) -> str:

@@ -20,7 +20,6 @@ import types
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -95,40 +94,89 @@ def decode_text(data: bytes) -> str | None:
         return data.decode("latin-1")
 
 
-@dataclass(frozen=True, order=True)
+# Plain classes, not dataclasses: every commit's secrets hook imports them, and the
+# dataclasses module would cost it ~7 ms to start (see scaffold/findings.py).
 class SecretFinding:
-    path: str
-    line: int
-    type: str
-    hashed_secret: str = field(compare=False)
-    rule_id: str = field(default="", compare=False)
-    # detect-secrets' hashes of the same secret (it hashes some tokens' prefix only).
-    aliases: tuple[str, ...] = field(default=(), compare=False)
+    """A secret in a file. Equal, hashed and ordered by where it is and its type only."""
+
+    __slots__ = ("path", "line", "type", "hashed_secret", "rule_id", "aliases")
+
+    def __init__(self, path: str, line: int, type: str, hashed_secret: str,
+                 rule_id: str = "", aliases: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.line = line
+        self.type = type
+        self.hashed_secret = hashed_secret
+        self.rule_id = rule_id
+        # detect-secrets' hashes of the same secret (it hashes some tokens' prefix only).
+        self.aliases = aliases
+
+    def _key(self) -> tuple[str, int, str]:
+        return (self.path, self.line, self.type)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is SecretFinding and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __lt__(self, other: SecretFinding) -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: SecretFinding) -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: SecretFinding) -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: SecretFinding) -> bool:
+        return self._key() >= other._key()
+
+    def __repr__(self) -> str:
+        return f"SecretFinding({self.path!r}, {self.line}, {self.type!r})"
 
 
-@dataclass(frozen=True)
 class DroppedCandidate:
     """A string a rule or plugin proposed and the precision filters rejected."""
 
-    line: int
-    rule: str
-    reason: str
-    hashed_secret: str
+    __slots__ = ("line", "rule", "reason", "hashed_secret")
+
+    def __init__(self, line: int, rule: str, reason: str, hashed_secret: str) -> None:
+        self.line = line
+        self.rule = rule
+        self.reason = reason
+        self.hashed_secret = hashed_secret
 
 
-@dataclass
 class ScanReport:
-    findings: list[SecretFinding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    files_scanned: int = 0
+    __slots__ = ("findings", "notes", "files_scanned")
+
+    def __init__(self) -> None:
+        self.findings: list[SecretFinding] = []
+        self.notes: list[str] = []
+        self.files_scanned = 0
 
 
-@dataclass(frozen=True)
 class SecretsPolicy:
-    rule_files: tuple[Path, ...]
-    disabled_rules: frozenset[str]
-    max_file_bytes: int
-    not_secrets: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    """policies/secrets.yaml: which rule files, which rules off, what is not a secret."""
+
+    __slots__ = ("rule_files", "disabled_rules", "max_file_bytes", "not_secrets")
+
+    def __init__(self, rule_files: tuple[Path, ...], disabled_rules: frozenset[str],
+                 max_file_bytes: int,
+                 not_secrets: tuple[tuple[str, re.Pattern[str]], ...] = ()) -> None:
+        self.rule_files = rule_files
+        self.disabled_rules = disabled_rules
+        self.max_file_bytes = max_file_bytes
+        self.not_secrets = not_secrets
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is SecretsPolicy and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((self.rule_files, self.disabled_rules, self.max_file_bytes,
+                     self.not_secrets))
 
     def is_known_non_secret(self, secret_type: str, line: str) -> bool:
         return any(kind in (secret_type, "*") and pattern.search(line)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -36,17 +35,25 @@ class InvalidRules(MicrogateError):
     pass
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: every commit's secrets hook imports them, and the
+# dataclasses module would cost it ~7 ms to start (see scaffold/findings.py).
 class Allowlist:
     """What makes a match not a finding (gitleaks' allowlist)."""
 
-    description: str = ""
-    regexes: tuple[str, ...] = ()
-    regex_target: str = "secret"
-    stopwords: tuple[str, ...] = ()
-    paths: tuple[str, ...] = ()
-    condition: str = "OR"
-    target_rules: tuple[str, ...] = ()
+    def __init__(self, description: str = "", regexes: tuple[str, ...] = (),
+                 regex_target: str = "secret", stopwords: tuple[str, ...] = (),
+                 paths: tuple[str, ...] = (), condition: str = "OR",
+                 target_rules: tuple[str, ...] = ()) -> None:
+        self.description = description
+        self.regexes = regexes
+        self.regex_target = regex_target
+        self.stopwords = stopwords
+        self.paths = paths
+        self.condition = condition
+        self.target_rules = target_rules
+
+    def __repr__(self) -> str:
+        return f"Allowlist({self.description!r})"
 
     @cached_property
     def _regexes(self) -> tuple[Any, ...]:
@@ -76,18 +83,26 @@ class Allowlist:
         return all(checks) if self.condition == "AND" else any(checks)
 
 
-@dataclass(frozen=True)
 class Rule:
-    id: str
-    description: str
-    regex: str | None
-    secret_group: int = 0
-    entropy: float = 0.0
-    keywords: tuple[str, ...] = ()
-    path: str | None = None
-    allowlists: tuple[Allowlist, ...] = ()
-    tags: tuple[str, ...] = ()
-    source: str = ""
+    """One rule of a rule file."""
+
+    def __init__(self, id: str, description: str, regex: str | None, secret_group: int = 0,
+                 entropy: float = 0.0, keywords: tuple[str, ...] = (),
+                 path: str | None = None, allowlists: tuple[Allowlist, ...] = (),
+                 tags: tuple[str, ...] = (), source: str = "") -> None:
+        self.id = id
+        self.description = description
+        self.regex = regex
+        self.secret_group = secret_group
+        self.entropy = entropy
+        self.keywords = keywords
+        self.path = path
+        self.allowlists = allowlists
+        self.tags = tags
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id!r})"
 
     @cached_property
     def compiled(self) -> Any:
@@ -103,13 +118,18 @@ class Rule:
         return "generic" in self.tags or self.id.startswith("generic")
 
 
-@dataclass(frozen=True)
 class RuleMatch:
-    rule: Rule
-    secret: str
-    match: str
-    line_number: int
-    line: str
+    """Where a rule matched: the secret, the whole match, and its line."""
+
+    __slots__ = ("rule", "secret", "match", "line_number", "line")
+
+    def __init__(self, rule: Rule, secret: str, match: str, line_number: int,
+                 line: str) -> None:
+        self.rule = rule
+        self.secret = secret
+        self.match = match
+        self.line_number = line_number
+        self.line = line
 
 
 def re2_options() -> Any:
@@ -233,13 +253,15 @@ def _merged(base: Rule, override: Rule) -> Rule:
     )
 
 
-@dataclass
 class RuleSet:
     """Rules and the allowlists that apply to all of them."""
 
-    rules: list[Rule] = field(default_factory=list)
-    allowlists: list[Allowlist] = field(default_factory=list)
-    disabled: set[str] = field(default_factory=set)
+    def __init__(self, rules: list[Rule] | None = None,
+                 allowlists: list[Allowlist] | None = None,
+                 disabled: set[str] | None = None) -> None:
+        self.rules: list[Rule] = rules if rules is not None else []
+        self.allowlists: list[Allowlist] = allowlists if allowlists is not None else []
+        self.disabled: set[str] = disabled if disabled is not None else set()
 
     def add(self, other: RuleSet) -> None:
         by_id = {rule.id: index for index, rule in enumerate(self.rules)}
