@@ -11,53 +11,88 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from scaffold import yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policy_file
 from scaffold.terraform import Module, Resource, load_module
 
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
 DISCLAIMER = ("An estimate from list prices ({region}, checked {date}) and the usage above; "
               "it leaves out free tiers, discounts, taxes and support plans.")
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: the cost hook's start-up (see scaffold/findings.py).
 class CostLine:
-    address: str
-    item: str
-    quantity: float
-    unit: str
-    unit_price: float
+    """One priced line of an estimate: a resource's item, its quantity and unit price."""
+
+    __slots__ = ("address", "item", "quantity", "unit", "unit_price")
+
+    def __init__(self, address: str, item: str, quantity: float, unit: str,
+                 unit_price: float) -> None:
+        self.address = address
+        self.item = item
+        self.quantity = quantity
+        self.unit = unit
+        self.unit_price = unit_price
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is CostLine and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self.__slots__))
+
+    def __repr__(self) -> str:
+        return f"CostLine({self.address!r}, {self.item!r}, {self.quantity}, {self.unit_price})"
 
     @property
     def monthly(self) -> float:
         return self.quantity * self.unit_price
 
 
-@dataclass(frozen=True)
 class Unpriced:
     """A resource (or LLM connector) the estimate could not price, and why."""
 
-    address: str
-    type: str
-    reason: str
-    path: Path | None = None
-    line: int | None = None
+    __slots__ = ("address", "type", "reason", "path", "line")
+
+    def __init__(self, address: str, type: str, reason: str, path: Path | None = None,
+                 line: int | None = None) -> None:
+        self.address = address
+        self.type = type
+        self.reason = reason
+        self.path = path
+        self.line = line
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Unpriced and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self.__slots__))
+
+    def __repr__(self) -> str:
+        return f"Unpriced({self.address!r}, {self.reason!r})"
 
 
-@dataclass
 class Estimate:
-    region: str
-    lines: list[CostLine] = field(default_factory=list)
-    unpriced: list[Unpriced] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    assumptions: list[str] = field(default_factory=list)
-    price_date: str = ""
+    """A monthly estimate: priced lines, what could not be priced, and the assumptions."""
+
+    def __init__(self, region: str, lines: list[CostLine] | None = None,
+                 unpriced: list[Unpriced] | None = None, notes: list[str] | None = None,
+                 assumptions: list[str] | None = None, price_date: str = "") -> None:
+        self.region = region
+        self.lines = lines if lines is not None else []
+        self.unpriced = unpriced if unpriced is not None else []
+        self.notes = notes if notes is not None else []
+        self.assumptions = assumptions if assumptions is not None else []
+        self.price_date = price_date
 
     @property
     def total(self) -> float:
@@ -356,7 +391,8 @@ def _referenced(module: Module, value: Any, resource_type: str) -> Resource | No
                  if r.type == resource_type and r.name == match.group(1)), None)
 
 
-Pricing = Callable[[_Costing, Module, Resource, str, float], None]
+if TYPE_CHECKING:
+    Pricing = Callable[[_Costing, Module, Resource, str, float], None]
 PRICERS: dict[str, Pricing] = {}
 USAGE_KEYS: dict[str, set[str]] = {}
 
@@ -1280,15 +1316,27 @@ def estimate_module(root: Module, *, traffic: str, region: str,
 
 # -- LLM calls ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
 class LlmUse:
     """What an LLM connector in microapp.yaml declares."""
 
-    name: str
-    model: str | None
-    calls_per_month: float | None
-    input_tokens_per_call: float | None
-    output_tokens_per_call: float | None
+    __slots__ = ("name", "model", "calls_per_month", "input_tokens_per_call",
+                 "output_tokens_per_call")
+
+    def __init__(self, name: str, model: str | None, calls_per_month: float | None,
+                 input_tokens_per_call: float | None,
+                 output_tokens_per_call: float | None) -> None:
+        self.name = name
+        self.model = model
+        self.calls_per_month = calls_per_month
+        self.input_tokens_per_call = input_tokens_per_call
+        self.output_tokens_per_call = output_tokens_per_call
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is LlmUse and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self.__slots__))
 
 
 def model_prices(model: str) -> tuple[float, float] | None:

@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from scaffold.errors import MicrogateError
 from scaffold.hclexpr import Unknown, template
 from scaffold.safefiles import is_regular_inside
 
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
-@dataclass(frozen=True)
+
+# Plain classes, not dataclasses: the cost hook's start-up (see scaffold/findings.py).
 class Resource:
-    type: str
-    name: str
-    body: dict[str, Any]
-    path: Path
-    line: int | None
+    """One resource (or data source) block of a file."""
+
+    __slots__ = ("type", "name", "body", "path", "line")
+
+    def __init__(self, type: str, name: str, body: dict[str, Any], path: Path,
+                 line: int | None) -> None:
+        self.type = type
+        self.name = name
+        self.body = body
+        self.path = path
+        self.line = line
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Resource and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # its body is a dict
+
+    def __repr__(self) -> str:
+        return f"Resource({self.type}.{self.name} at {self.path}:{self.line})"
 
 
 # python-hcl2's parser is superlinear on large files (3.6 MB took minutes): Terraform
@@ -235,34 +251,58 @@ MODULE_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", 
                          START_LINE, END_LINE}
 
 
-@dataclass(frozen=True)
 class Setting:
     """A value and where the user sets it (a variable's default, a tfvars line, the
     attribute itself)."""
 
-    value: Any
-    path: Path
-    line: int | None
+    __slots__ = ("value", "path", "line")
+
+    def __init__(self, value: Any, path: Path, line: int | None) -> None:
+        self.value = value
+        self.path = path
+        self.line = line
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Setting and (self.value, self.path, self.line) == (
+            other.value, other.path, other.line)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Setting({self.value!r}, {self.path}:{self.line})"
 
 
-@dataclass
 class Module:
     """One instance of a Terraform module: the root folder, or a local module called
     from it (``address`` ``module.NAME``), with the values its variables take there."""
 
-    folder: Path
-    address: str
-    settings: dict[str, Setting]
-    locals: dict[str, Setting]
-    count: float
-    resources: list[Resource]
-    children: list[Module]
-    errors: list[tuple[Path, int | None, str]]
-    notes: list[str]
-    # One instance of a for_each: (each.key, each.value)
-    each: tuple[Any, Any] | None = None
-    # The repo: file() reads nothing outside it
-    boundary: Path | None = None
+    def __init__(self, folder: Path, address: str, settings: dict[str, Setting],
+                 locals: dict[str, Setting], count: float, resources: list[Resource],
+                 children: list[Module], errors: list[tuple[Path, int | None, str]],
+                 notes: list[str], each: tuple[Any, Any] | None = None,
+                 boundary: Path | None = None) -> None:
+        self.folder = folder
+        self.address = address
+        self.settings = settings
+        self.locals = locals
+        self.count = count
+        self.resources = resources
+        self.children = children
+        self.errors = errors
+        self.notes = notes
+        # One instance of a for_each: (each.key, each.value)
+        self.each = each
+        # The repo: file() reads nothing outside it
+        self.boundary = boundary
+
+    def __repr__(self) -> str:
+        return f"Module({self.address or 'root'} in {self.folder})"
+
+    def with_each(self, each: tuple[Any, Any]) -> Module:
+        """This module as one instance of a for_each."""
+        return Module(self.folder, self.address, self.settings, self.locals, self.count,
+                      self.resources, self.children, self.errors, self.notes, each,
+                      self.boundary)
 
     def instances(self, resource: Resource) -> list[tuple[str, Module]] | None:
         """One (address suffix, scope) per instance of a resource whose ``for_each`` is
@@ -275,7 +315,7 @@ class Module:
             return None
         items = setting.value.items() if isinstance(setting.value, dict) else \
             ((item, item) for item in setting.value)
-        return [(f'["{key}"]', dataclasses.replace(self, each=(key, value)))
+        return [(f'["{key}"]', self.with_each((key, value)))
                 for key, value in items if key not in LINE_KEYS]
 
     def walk(self) -> Iterator[Module]:

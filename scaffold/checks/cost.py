@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scaffold.checks import CheckResult
 from scaffold.errors import MicrogateError
 from scaffold.findings import Finding
+
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Any
 
 CHECK = "cost"
 UNREADABLE = "unreadable Terraform"
@@ -23,18 +25,20 @@ team to add its price to policies/pricing.yaml, or, once you know its cost, list
 under acknowledged_unpriced in microapp.yaml. `microgate cost` prints the whole breakdown."""
 
 
-@dataclass
 class CostInputs:
     """What the estimate needs from microapp.yaml (read without the full validation:
-    the manifest check does that)."""
+    the manifest check does that). A plain class: see scaffold/findings.py."""
 
-    budget: float
-    traffic: str = "low"
-    region: str = "us-east-1"
-    tier: int = 0
-    budget_line: int | None = None
-    acknowledged: set[str] = field(default_factory=set)
-    llm: list[Any] = field(default_factory=list)
+    def __init__(self, budget: float, traffic: str = "low", region: str = "us-east-1",
+                 tier: int = 0, budget_line: int | None = None,
+                 acknowledged: set[str] | None = None, llm: list[Any] | None = None) -> None:
+        self.budget = budget
+        self.traffic = traffic
+        self.region = region
+        self.tier = tier
+        self.budget_line = budget_line
+        self.acknowledged = acknowledged if acknowledged is not None else set()
+        self.llm = llm if llm is not None else []
 
 
 def terraform_dirs(repo: Path) -> list[Path]:
