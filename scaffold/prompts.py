@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scaffold import yamlio
 from scaffold.errors import MicrogateError, UsageError
 from scaffold.findings import Finding
 
-TYPE_CHECKING = False  # mypy reads it as True
+TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from scaffold.llm import ChatRequest
 
     Answerer = Callable[[ChatRequest], str | None]
@@ -56,19 +56,29 @@ class PromptError(MicrogateError):
     """A prompt file, the registry or a golden file cannot be used."""
 
 
-@dataclass(frozen=True)
+# The classes the hook reads are plain ones, not dataclasses: the prompts hook's
+# start-up (see scaffold/findings.py).
 class Prompt:
-    name: str
-    version: int
-    path: str
-    model: str
-    temperature: float
-    max_tokens: int | None
-    body: str
-    system: str | None = None
-    output_schema: dict[str, Any] | None = None
-    untrusted_input: str | None = None
-    canary: str | None = None
+    """One prompts/<name>/v<N>.md: its front matter and body."""
+
+    def __init__(self, name: str, version: int, path: str, model: str, temperature: float,
+                 max_tokens: int | None, body: str, system: str | None = None,
+                 output_schema: dict[str, Any] | None = None,
+                 untrusted_input: str | None = None, canary: str | None = None) -> None:
+        self.name = name
+        self.version = version
+        self.path = path
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.body = body
+        self.system = system
+        self.output_schema = output_schema
+        self.untrusted_input = untrusted_input
+        self.canary = canary
+
+    def __repr__(self) -> str:
+        return f"Prompt({self.name!r}, v{self.version}, {self.model!r})"
 
     def request(self, variables: dict[str, Any], seed: int | None = 1234) -> ChatRequest:
         messages = []
@@ -82,12 +92,27 @@ class Prompt:
                            json_output=self.output_schema is not None)
 
 
-@dataclass(frozen=True)
 class RegistryEntry:
-    name: str
-    version: int
-    model: str
-    released: dict[int, str]
+    """One prompt of prompts/manifest.yaml: the version in use, its model, the digests
+    of the released versions."""
+
+    __slots__ = ("name", "version", "model", "released")
+
+    def __init__(self, name: str, version: int, model: str, released: dict[int, str]) -> None:
+        self.name = name
+        self.version = version
+        self.model = model
+        self.released = released
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is RegistryEntry and (
+            self.name, self.version, self.model, self.released) == (
+            other.name, other.version, other.model, other.released)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RegistryEntry({self.name!r}, v{self.version}, {self.model!r})"
 
 
 def digest(text: str) -> str:
@@ -230,19 +255,28 @@ def prompt_files(repo: Path) -> list[str]:
                   if p.parent.name != "golden")
 
 
-@dataclass(frozen=True)
 class GoldenCase:
-    id: str
-    input: dict[str, Any]
-    expected: dict[str, Any] | None = None
-    checks: dict[str, Any] | None = None
+    """One line of prompts/<name>/golden.jsonl."""
+
+    __slots__ = ("id", "input", "expected", "checks")
+
+    def __init__(self, id: str, input: dict[str, Any], expected: dict[str, Any] | None = None,
+                 checks: dict[str, Any] | None = None) -> None:
+        self.id = id
+        self.input = input
+        self.expected = expected
+        self.checks = checks
 
 
-@dataclass(frozen=True)
 class InjectionCase:
-    id: str
-    text: str
-    must_not_contain: tuple[str, ...] = ()
+    """One prompt-injection attempt the guard must hold against."""
+
+    __slots__ = ("id", "text", "must_not_contain")
+
+    def __init__(self, id: str, text: str, must_not_contain: tuple[str, ...] = ()) -> None:
+        self.id = id
+        self.text = text
+        self.must_not_contain = must_not_contain
 
 
 def _jsonl(repo: Path, relative: str) -> list[tuple[int, dict[str, Any]]]:
@@ -455,12 +489,12 @@ def request_key(request: ChatRequest) -> str:
     return "sha256:" + sha256_hex(canonical.encode("utf-8"))[:32]
 
 
-@dataclass
 class Cassette:
     """Recorded answers by request; a missing answer is a failed case, not a network call."""
 
-    path: Path
-    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self, path: Path, answers: dict[str, dict[str, Any]] | None = None) -> None:
+        self.path = path
+        self.answers = answers if answers is not None else {}
 
     @classmethod
     def load(cls, path: Path) -> Cassette:
@@ -490,21 +524,23 @@ class Cassette:
                              encoding="utf-8")
 
 
-@dataclass(frozen=True)
 class CaseResult:
-    prompt: str
-    case: str
-    passed: bool
-    why: str = ""
+    __slots__ = ("prompt", "case", "passed", "why")
+
+    def __init__(self, prompt: str, case: str, passed: bool, why: str = "") -> None:
+        self.prompt = prompt
+        self.case = case
+        self.passed = passed
+        self.why = why
 
 
-@dataclass
 class PromptScore:
-    name: str
-    version: int
-    model: str
-    cases: list[CaseResult] = field(default_factory=list)
-    guards: list[CaseResult] = field(default_factory=list)
+    def __init__(self, name: str, version: int, model: str) -> None:
+        self.name = name
+        self.version = version
+        self.model = model
+        self.cases: list[CaseResult] = []
+        self.guards: list[CaseResult] = []
 
     @property
     def pass_rate(self) -> float:
@@ -515,11 +551,11 @@ class PromptScore:
         return all(g.passed for g in self.guards)
 
 
-@dataclass
 class EvalReport:
-    scores: list[PromptScore]
-    threshold: float
-    source: str
+    def __init__(self, scores: list[PromptScore], threshold: float, source: str) -> None:
+        self.scores = scores
+        self.threshold = threshold
+        self.source = source
 
     @property
     def passed(self) -> bool:
