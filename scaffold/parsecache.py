@@ -127,7 +127,8 @@ def _decode(mapping: dict[str, Any]) -> Any:
 def _write(path: Path, text: str) -> None:
     """Atomically (hooks may run in parallel); a cache that cannot be written is no cache."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # the user's alone: a parse planted by someone else would be believed
+        os.makedirs(path.parent, mode=0o700, exist_ok=True)
         scratch = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
         scratch.write_text(text, encoding="utf-8")
         os.replace(scratch, path)

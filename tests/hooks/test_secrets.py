@@ -142,3 +142,23 @@ def test_a_pinned_hook_revision_is_not_a_secret(repo: Path) -> None:
     assert main([".pre-commit-config.yaml"]) == 0
     (repo / "settings.yaml").write_text(f'token: "{sha}"\n')
     assert main(["settings.yaml"]) == 1
+
+
+def test_a_lockfiles_hashes_hide_no_secret_beside_them() -> None:
+    """The quick yes/no test before detect-secrets' plugins skips pip's hash tokens; a
+    secret on the lines around them is found exactly as without that test."""
+    from scaffold.secrets import SecretScanner
+
+    digest = "--hash=sha256:" + "0123456789abcdef" * 4
+    lockfile = "".join(
+        f"package{n}==1.0.{n} \\\n    {digest} \\\n    {digest}\n" for n in range(40))
+    planted = (lockfile + f"# {secret_line('database-url')}\n"
+               + f'password = "{secret_value("huggingface")[::-1]}"\n' + lockfile)
+    quick = SecretScanner()
+    exact = SecretScanner()
+    exact._scan_every_line = True  # no yes/no test: every line through the plugins
+    found = {(f.line, f.type) for f in quick.findings_in_text(planted, "requirements.txt")}
+    assert found == {(f.line, f.type)
+                     for f in exact.findings_in_text(planted, "requirements.txt")}
+    assert len(found) >= 2  # the database URL and the password
+    assert not quick.findings_in_text(lockfile, "requirements.txt")
