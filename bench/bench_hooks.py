@@ -281,8 +281,9 @@ def part_nine(runs: int, work: Path, cold_parse: bool) -> None:
             took = time.perf_counter() - started
             missing = [check for check, evidence in PLANTED.items() if evidence not in text]
             lost += [f"{label} {config}: {check}" for check in missing]
+            gaps = f"; missing: {', '.join(missing)}" if missing else ""
             print(f"    {label:10} {config:11} {len(PLANTED) - len(missing)}/{len(PLANTED)} "
-                  f"reported in {took:.3f} s{'; missing: ' + ', '.join(missing) if missing else ''}")
+                  f"reported in {took:.3f} s{gaps}")
     print(f"  findings lost: {lost or 'none'}")
     verdict(not lost and all(fastest[label] <= targets[label] for label in runners))
 

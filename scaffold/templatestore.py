@@ -102,9 +102,8 @@ def snapshot(store: Path, entries: list[tuple[str, Path]], release: str, label: 
     Committed first when no tag holds exactly these files."""
     digest = entries_digest(entries)
     with _locked(store):
-        if not (store / ".git").is_dir():
-            store.mkdir(parents=True, exist_ok=True)
-            store_git(store, "init", "--quiet")
+        if not (store / ".git" / "HEAD").is_file():
+            _new_store(store)
         known = {line.split("\t")[0]: line.split("\t")[1]
                  for line in store_git(store, "tag", "--list", "--format=%(refname:short)\t"
                                   "%(contents:subject)").splitlines() if "\t" in line}
@@ -123,6 +122,18 @@ def snapshot(store: Path, entries: list[tuple[str, Path]], release: str, label: 
         store_git(store, "commit", "--quiet", "--allow-empty", "-m", f"{label} {release}")
         store_git(store, "tag", "-a", tag, "-m", f"release {release} {digest}")
         return tag
+
+
+def _new_store(store: Path) -> None:
+    """An empty git store, made aside and moved into place: a process killed half-way
+    (a timeout, Ctrl-C) leaves no half-made repository that every later run trips on."""
+    if store.exists():  # left half-made: it held no release
+        shutil.rmtree(store)
+    scratch = store.with_name(f".{store.name}.new")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    store_git(scratch, "init", "--quiet")
+    os.replace(scratch, store)
 
 
 def is_store(path: str | Path) -> bool:

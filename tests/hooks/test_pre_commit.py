@@ -100,6 +100,12 @@ def test_every_hook_runs_on_the_whole_generated_repo(app: Path, runner: str,
     command = PRE_COMMIT if runner == "pre-commit" else PREK
     env = {"PREK_HOME": str(tmp_path / "prek")}
     names = HOOK_NAMES
+    if runner == "prek":  # every hook at one priority: prek runs them all at once
+        config = app / ".pre-commit-config.yaml"
+        config.write_text(re.sub(r"(?m)^(\s+)- id: (microgate-[a-z-]+)$",
+                                 r"\1- id: \2\n\1  priority: 0", config.read_text()))
+        assert config.read_text().count("priority: 0") == len(names)
+        git(app, "add", "--all")
     before = tree_state(app)
     result = run([*command, "run", "--all-files"], cwd=app, env=env)
     assert result.returncode == 0, result.output

@@ -16,7 +16,6 @@ from scaffold.parsecache import DATE, ITEMS, cache_dir, cached
 from testing.util import REPO_ROOT
 
 
-
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -229,3 +229,21 @@ def test_an_app_from_the_unreleased_bundled_folder_gets_a_clear_error(
     assert refused.returncode == 2, refused.output
     assert "made from microgate's bundled template before its releases were kept" in \
         refused.stderr and "Traceback" not in refused.output
+
+
+@pytest.mark.parametrize("leftover", ["empty .git", "no .git", "files only"])
+def test_a_template_store_left_half_made_is_made_again(tmp_path: Path, leftover: str) -> None:
+    """A process killed while it made the store (a timeout, Ctrl-C) must not leave every
+    later `new` and `update` failing on it."""
+    from scaffold.templatestore import bundled_release, ensure_release, store_git
+
+    store = tmp_path / "store"
+    store.mkdir()
+    if leftover == "empty .git":
+        (store / ".git").mkdir()
+    elif leftover == "files only":
+        (store / "copier.yml").write_text("half: copied\n")
+    made, tag = ensure_release(store=store)
+    assert made == store and tag == f"v{bundled_release()}"
+    assert tag in store_git(store, "tag", "--list").split()
+    assert ensure_release(store=store)[1] == tag  # and it is found again, not re-made
