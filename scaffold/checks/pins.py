@@ -21,7 +21,6 @@ from scaffold.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from packaging.markers import Marker
-    from packaging.specifiers import SpecifierSet
 
 CHECK = "pins"
 MAX_BYTES = 5_000_000
@@ -184,8 +183,42 @@ class TopRequirement(NamedTuple):
     """A requirement of an ``.in`` file: its name, version ranges and environment marker."""
 
     name: str
-    specifier: SpecifierSet
+    specifier: str  # PEP 440 version ranges, as packaging writes them ("" for any)
     marker: Marker | None
+
+
+# packaging's specifiers cost a hook ~10 ms to import (their regexes compile on import):
+# a requirements.in that did not change has its ranges read from the parse cache.
+
+def _normalised_specifier(text: str) -> str | None:
+    """Version ranges as packaging writes them; None when they are not valid."""
+    from scaffold.parsecache import cached
+
+    def parse() -> str | None:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            return str(SpecifierSet(text))
+        except InvalidSpecifier:
+            return None
+
+    if not text.strip():
+        return ""
+    return cached("specifier", text.encode(), parse, code=(__file__,),
+                  libraries=("packaging",))
+
+
+def _allows(ranges: str, version: str) -> bool:
+    """Whether ``version`` is within ``ranges`` (pre-releases too: the lockfile says)."""
+    from scaffold.parsecache import cached
+
+    def contains() -> bool:
+        from packaging.specifiers import SpecifierSet
+
+        return SpecifierSet(ranges).contains(version, prereleases=True)
+
+    return cached("specifier-contains", f"{ranges}\0{version}".encode(), contains,
+                  code=(__file__,), libraries=("packaging",))
 
 
 def _top_level_requirements(
@@ -223,13 +256,9 @@ def _top_level_requirements(
             continue
         simple = SIMPLE_REQUIREMENT.match(line)
         if simple:  # name and version ranges: packaging's specifiers, not its parser
-            from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-            try:
-                found.append((number, name, TopRequirement(
-                    simple.group(1), SpecifierSet(simple.group(2) or ""), None)))
-            except InvalidSpecifier:
-                pass
+            ranges = _normalised_specifier(simple.group(2) or "")
+            if ranges is not None:
+                found.append((number, name, TopRequirement(simple.group(1), ranges, None)))
             continue
         from packaging.requirements import InvalidRequirement, Requirement
 
@@ -237,7 +266,7 @@ def _top_level_requirements(
             requirement = Requirement(line)
         except InvalidRequirement:
             continue
-        found.append((number, name, TopRequirement(requirement.name, requirement.specifier,
+        found.append((number, name, TopRequirement(requirement.name, str(requirement.specifier),
                                                    requirement.marker)))
     return found
 
@@ -268,8 +297,7 @@ def check_sync(repo: Path, source_name: str) -> list[Finding]:
             findings.append(Finding(origin, number, CHECK, "out-of-sync",
                                     f"{requirement.name} is not in {lock_name}: run "
                                     "`microgate lock`"))
-        elif requirement.specifier and not requirement.specifier.contains(
-                pins[key], prereleases=True):
+        elif requirement.specifier and not _allows(requirement.specifier, pins[key]):
             findings.append(Finding(origin, number, CHECK, "out-of-sync",
                                     f"{lock_name} pins {requirement.name}=={pins[key]}, which "
                                     f"{origin} does not allow ({requirement.specifier}): run "
