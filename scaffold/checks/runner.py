@@ -84,20 +84,27 @@ def suite_main(argv: Sequence[str] | None) -> int:
     would be given; the same findings, ids and messages as the separate hooks."""
 
     def run() -> int:
-        import argparse
+        given = _plain_filenames(argv)
+        skip: list[str] = []
+        if given is None:  # an option: argparse checks and explains it
+            import argparse
 
-        parser = argparse.ArgumentParser(prog="microgate-suite",
-                                         description="the fast checks in one process")
-        parser.add_argument("filenames", nargs="*", help="files to check (from pre-commit)")
-        parser.add_argument("--all-files", action="store_true", help="check the whole repo")
-        parser.add_argument("--skip", action="append", default=[], metavar="CHECK",
-                            help="leave this check out (repeatable)")
-        args = parser.parse_args(argv)
+            parser = argparse.ArgumentParser(prog="microgate-suite",
+                                             description="the fast checks in one process")
+            parser.add_argument("filenames", nargs="*",
+                                help="files to check (from pre-commit)")
+            parser.add_argument("--all-files", action="store_true",
+                                help="check the whole repo")
+            parser.add_argument("--skip", action="append", default=[], metavar="CHECK",
+                                help="leave this check out (repeatable)")
+            args = parser.parse_args(argv)
+            given = None if args.all_files else list(args.filenames)
+            skip = args.skip
         repo = Path.cwd()
-        files = None if args.all_files else [Path(f).as_posix() for f in args.filenames]
+        files = None if given is None else [Path(f).as_posix() for f in given]
         failed = False
         for name in SUITE:
-            if name in args.skip:
+            if name in skip:
                 continue
             result = run_check(spec(name), repo, files)
             if result.findings or result.notes:

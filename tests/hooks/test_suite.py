@@ -49,3 +49,17 @@ def test_skip_leaves_a_check_out(make_app: Any) -> None:
     skipped = run([sys.executable, "-P", "-m", "hooks.suite", "--all-files", "--skip",
                    "secrets", "--skip", "test-presence"], cwd=repo)
     assert "[secrets/" not in skipped.stdout
+
+
+def test_the_files_pre_commit_passes_are_the_ones_checked(make_app: Any) -> None:
+    """As pre-commit calls it: file names only, each check on those of its kind."""
+    repo: Path = make_app()
+    (repo / "app" / "settings.py").write_text(secret_line("aws") + "\n")
+    (repo / "app" / "other.py").write_text(secret_line("stripe") + "\n")
+    given = run([sys.executable, "-P", "-m", "hooks.suite", "app/settings.py"], cwd=repo)
+    assert given.returncode == 1
+    assert "app/settings.py:1: error: AWS access key id" in given.stdout
+    assert "app/other.py" not in given.stdout
+    clean = run([sys.executable, "-P", "-m", "hooks.suite", "app/core.py", "README.md"],
+                cwd=repo)
+    assert clean.returncode == 0, clean.output
