@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scaffold import yamlio
 from scaffold.errors import MicrogateError
+from scaffold.records import FrozenRecord
 from scaffold.resources import policy_file
 from scaffold.terraform import Module, Resource, load_module
 
@@ -29,7 +30,7 @@ DISCLAIMER = ("An estimate from list prices ({region}, checked {date}) and the u
 
 
 # Plain classes, not dataclasses: the cost hook's start-up (see scaffold/findings.py).
-class CostLine:
+class CostLine(FrozenRecord):
     """One priced line of an estimate: a resource's item, its quantity and unit price."""
 
     __slots__ = ("address", "item", "quantity", "unit", "unit_price")
@@ -42,22 +43,12 @@ class CostLine:
         self.unit = unit
         self.unit_price = unit_price
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is CostLine and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, name) for name in self.__slots__))
-
-    def __repr__(self) -> str:
-        return f"CostLine({self.address!r}, {self.item!r}, {self.quantity}, {self.unit_price})"
-
     @property
     def monthly(self) -> float:
         return self.quantity * self.unit_price
 
 
-class Unpriced:
+class Unpriced(FrozenRecord):
     """A resource (or LLM connector) the estimate could not price, and why."""
 
     __slots__ = ("address", "type", "reason", "path", "line")
@@ -69,16 +60,6 @@ class Unpriced:
         self.reason = reason
         self.path = path
         self.line = line
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Unpriced and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, name) for name in self.__slots__))
-
-    def __repr__(self) -> str:
-        return f"Unpriced({self.address!r}, {self.reason!r})"
 
 
 class Estimate:
@@ -311,6 +292,7 @@ def _tier_label(start: float, end: float) -> str:
 
 # -- reading attributes ------------------------------------------------------------------
 
+
 def _value(module: Module, resource: Resource, key: str, default: Any = None) -> Any:
     if key not in resource.body:
         return default
@@ -409,6 +391,7 @@ def prices(*types: str, usage: Iterable[str] = ()) -> Callable[[Pricing], Pricin
 
 
 # -- compute -------------------------------------------------------------------------------
+
 
 def _architecture(module: Module, resource: Resource) -> str:
     return "arm64" if "arm64" in str(_value(module, resource, "architectures", "")) \
@@ -864,6 +847,7 @@ def _ecr(run: _Costing, module: Module, resource: Resource, address: str,
 
 # -- network ----------------------------------------------------------------------------------
 
+
 @prices("aws_lb", "aws_alb")
 def _load_balancer(run: _Costing, module: Module, resource: Resource, address: str,
                    times: float) -> None:
@@ -973,6 +957,7 @@ def _route53_record(run: _Costing, module: Module, resource: Resource, address: 
 
 
 # -- security, monitoring, integration -----------------------------------------------------
+
 
 @prices("aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key",
         usage=("monthly_requests",))
@@ -1185,6 +1170,7 @@ def _scheduled_requests(run: _Costing, found: list[tuple[Module, Resource]]) -> 
 
 # -- the estimate ---------------------------------------------------------------------------
 
+
 def _data_transfer(run: _Costing, root: Module, found: list[tuple[Module, Resource]]) -> None:
     """Responses served to the internet from the region (CloudFront's are priced on it)."""
     serving = {"aws_apigatewayv2_api", "aws_api_gateway_rest_api", "aws_lb", "aws_alb",
@@ -1316,7 +1302,8 @@ def estimate_module(root: Module, *, traffic: str, region: str,
 
 # -- LLM calls ---------------------------------------------------------------------------
 
-class LlmUse:
+
+class LlmUse(FrozenRecord):
     """What an LLM connector in microapp.yaml declares."""
 
     __slots__ = ("name", "model", "calls_per_month", "input_tokens_per_call",
@@ -1330,13 +1317,6 @@ class LlmUse:
         self.calls_per_month = calls_per_month
         self.input_tokens_per_call = input_tokens_per_call
         self.output_tokens_per_call = output_tokens_per_call
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is LlmUse and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, name) for name in self.__slots__))
 
 
 def model_prices(model: str) -> tuple[float, float] | None:

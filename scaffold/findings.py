@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from scaffold.records import Record
+
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
 if TYPE_CHECKING:
     from typing import Literal
@@ -74,7 +76,7 @@ class Finding:
         return f"{where}: {self.severity}: {self.message} [{self.check}/{self.rule}]"
 
 
-class RuleHelp:
+class RuleHelp(Record):
     """What a report says about a rule: for SARIF's ``tool.driver.rules`` and the docs."""
 
     __slots__ = ("short", "full", "help", "tags", "security_severity", "references")
@@ -89,16 +91,6 @@ class RuleHelp:
         # CVSS-like "0.0".."10.0", as code scanning reads it
         self.security_severity = security_severity
         self.references = references
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is RuleHelp and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
-
-    def __repr__(self) -> str:
-        return "RuleHelp(" + ", ".join(f"{name}={getattr(self, name)!r}"
-                                       for name in self.__slots__) + ")"
 
 
 def exit_code(findings: list[Finding]) -> int:

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from scaffold.errors import MicrogateError
+from scaffold.records import FrozenRecord
 from scaffold.resources import load_policy, policy_file
 
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
@@ -144,6 +145,7 @@ def repo_license_policy(repo: Path, base: LicensePolicy | None = None) -> Licens
 
 # -- normalising -----------------------------------------------------------------------
 
+
 def normalise(expression: str | None, license_text: str | None,
               classifiers: Iterable[str], policy: LicensePolicy) -> tuple[str | None, str]:
     """An SPDX expression for a package, and which metadata field it came from."""
@@ -222,7 +224,8 @@ def evaluate_parsed(expression: str, policy: LicensePolicy) -> Status:
 
 # -- lockfile and cache ----------------------------------------------------------------
 
-class Pin:
+
+class Pin(FrozenRecord):
     """One ``name==version`` of a lockfile, and its line."""
 
     __slots__ = ("name", "version", "line")
@@ -231,16 +234,6 @@ class Pin:
         self.name = name
         self.version = version
         self.line = line
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Pin and (self.name, self.version, self.line) == (
-            other.name, other.version, other.line)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.version, self.line))
-
-    def __repr__(self) -> str:
-        return f"Pin({self.name!r}, {self.version!r}, {self.line})"
 
     @property
     def key(self) -> str:

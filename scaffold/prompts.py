@@ -30,6 +30,7 @@ from pathlib import Path
 from scaffold import yamlio
 from scaffold.errors import MicrogateError, UsageError
 from scaffold.findings import Finding
+from scaffold.records import Record
 
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class Prompt:
                            json_output=self.output_schema is not None)
 
 
-class RegistryEntry:
+class RegistryEntry(Record):
     """One prompt of prompts/manifest.yaml: the version in use, its model, the digests
     of the released versions."""
 
@@ -103,16 +104,6 @@ class RegistryEntry:
         self.version = version
         self.model = model
         self.released = released
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is RegistryEntry and (
-            self.name, self.version, self.model, self.released) == (
-            other.name, other.version, other.model, other.released)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"RegistryEntry({self.name!r}, v{self.version}, {self.model!r})"
 
 
 def digest(text: str) -> str:
@@ -334,6 +325,7 @@ def read_injections(repo: Path) -> list[InjectionCase]:
 
 # The hook ------------------------------------------------------------------------------
 
+
 def _schema_problem(schema: dict[str, Any]) -> str | None:
     """What is wrong with an output schema; a schema checked before is not checked again
     (jsonschema costs a hook ~50 ms to import)."""
@@ -480,6 +472,7 @@ def release(repo: Path, name: str) -> RegistryEntry:
 
 
 # Evaluation ----------------------------------------------------------------------------
+
 
 def request_key(request: ChatRequest) -> str:
     canonical = json.dumps(request.body(), sort_keys=True, ensure_ascii=False)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scaffold.errors import MicrogateError
 from scaffold.hclexpr import Unknown, template
+from scaffold.records import Record
 from scaffold.safefiles import is_regular_inside
 
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 # Plain classes, not dataclasses: the cost hook's start-up (see scaffold/findings.py).
-class Resource:
+class Resource(Record):
     """One resource (or data source) block of a file."""
 
     __slots__ = ("type", "name", "body", "path", "line")
@@ -33,15 +34,6 @@ class Resource:
         self.body = body
         self.path = path
         self.line = line
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Resource and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]  # its body is a dict
-
-    def __repr__(self) -> str:
-        return f"Resource({self.type}.{self.name} at {self.path}:{self.line})"
 
 
 # python-hcl2's parser is superlinear on large files (3.6 MB took minutes): Terraform
@@ -251,7 +243,7 @@ MODULE_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", 
                          START_LINE, END_LINE}
 
 
-class Setting:
+class Setting(Record):
     """A value and where the user sets it (a variable's default, a tfvars line, the
     attribute itself)."""
 
@@ -261,15 +253,6 @@ class Setting:
         self.value = value
         self.path = path
         self.line = line
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Setting and (self.value, self.path, self.line) == (
-            other.value, other.path, other.line)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Setting({self.value!r}, {self.path}:{self.line})"
 
 
 class Module:

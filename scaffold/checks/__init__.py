@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from scaffold.findings import Finding, RuleHelp
+from scaffold.records import Record
 
 
 # Plain classes, not dataclasses: see scaffold/findings.py.
@@ -40,7 +41,7 @@ class CheckSpec:
         return re.search(self.files, path) is not None
 
 
-class CheckResult:
+class CheckResult(Record):
     """What one check found on the files it was given."""
 
     __slots__ = ("findings", "notes", "advice", "files_checked", "rule_help", "not_run")
@@ -56,17 +57,6 @@ class CheckResult:
         self.rule_help = {} if rule_help is None else rule_help
         # Why the check could not run here (a scanner missing); empty when it ran.
         self.not_run = not_run
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is CheckResult and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return "CheckResult(" + ", ".join(f"{name}={getattr(self, name)!r}"
-                                          for name in self.__slots__) + ")"
-
 
 CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("secrets", "scaffold.checks.secrets", r"", title="no secrets in the code"),

@@ -17,6 +17,7 @@ from pathlib import Path
 from scaffold.deps.lockfiles import canonical_name
 from scaffold.deps.osv import ECOSYSTEM, pypi_affected
 from scaffold.errors import MicrogateError, UsageError
+from scaffold.records import Record
 
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def _trimmed(record: Mapping[str, Any], packages: set[str]) -> dict[str, Any]:
 
 
 # Plain classes, not dataclasses: the hook's start-up (see scaffold/findings.py).
-class Cache:
+class Cache(Record):
     """.microgate/vulns.json: the advisories of the pinned packages."""
 
     __slots__ = ("packages", "advisories", "source", "releases")
@@ -156,12 +157,6 @@ class Cache:
         self.source = source
         # package -> {"versions": releases at or above its lowest fix, "yanked": [...]}
         self.releases = releases or {}
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Cache and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def usable_fix(self, package: str, fixed: str | None) -> str | None:
         """The lowest release at or above ``fixed`` that the index has not yanked (a fix
@@ -317,6 +312,7 @@ def read_cache(repo: Path) -> Cache:
 
 
 # -- accepted risks ------------------------------------------------------------------------
+
 
 class Acceptance:
     """One accepted risk of .microgate/vulns-accepted.yaml."""

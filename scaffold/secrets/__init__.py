@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from scaffold.errors import MicrogateError
+from scaffold.records import FrozenRecord
 from scaffold.resources import load_policy, policy_file
 from scaffold.secrets.judge import (
     credential_name,
@@ -157,7 +158,7 @@ class ScanReport:
         self.files_scanned = 0
 
 
-class SecretsPolicy:
+class SecretsPolicy(FrozenRecord):
     """policies/secrets.yaml: which rule files, which rules off, what is not a secret."""
 
     __slots__ = ("rule_files", "disabled_rules", "max_file_bytes", "not_secrets")
@@ -169,14 +170,6 @@ class SecretsPolicy:
         self.disabled_rules = disabled_rules
         self.max_file_bytes = max_file_bytes
         self.not_secrets = not_secrets
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is SecretsPolicy and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash((self.rule_files, self.disabled_rules, self.max_file_bytes,
-                     self.not_secrets))
 
     def is_known_non_secret(self, secret_type: str, line: str) -> bool:
         return any(kind in (secret_type, "*") and pattern.search(line)
@@ -827,6 +820,7 @@ def _scan_one(name: str) -> tuple[list[SecretFinding], str | None]:
 
 
 # -- baseline ---------------------------------------------------------------------------
+
 
 def read_baseline(repo: Path) -> set[tuple[str, str]]:
     """(file, hashed secret) of every secret the baseline already accepts, whatever its type."""
