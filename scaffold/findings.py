@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import total_ordering
+
 from scaffold.records import Record
 
 TYPE_CHECKING = False  # typing costs a hook ~4 ms to import; mypy reads it as True
@@ -15,6 +17,7 @@ else:
 
 # Plain classes rather than dataclasses: every hook imports this module, and dataclasses
 # (with inspect, ast and dis behind it) would cost each hook ~8 ms to start.
+@total_ordering
 class Finding:
     """One thing a check found, worded for the person who must fix it. Immutable."""
 
@@ -50,15 +53,6 @@ class Finding:
 
     def __lt__(self, other: Finding) -> bool:
         return self._order() < other._order()
-
-    def __le__(self, other: Finding) -> bool:
-        return self._order() <= other._order()
-
-    def __gt__(self, other: Finding) -> bool:
-        return self._order() > other._order()
-
-    def __ge__(self, other: Finding) -> bool:
-        return self._order() >= other._order()
 
     def __repr__(self) -> str:
         return "Finding(" + ", ".join(f"{name}={value!r}" for name, value in

@@ -20,7 +20,7 @@ import types
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, total_ordering
 from pathlib import Path
 
 from scaffold.errors import MicrogateError
@@ -97,6 +97,7 @@ def decode_text(data: bytes) -> str | None:
 
 # Plain classes, not dataclasses: every commit's secrets hook imports them, and the
 # dataclasses module would cost it ~7 ms to start (see scaffold/findings.py).
+@total_ordering
 class SecretFinding:
     """A secret in a file. Equal, hashed and ordered by where it is and its type only."""
 
@@ -123,15 +124,6 @@ class SecretFinding:
 
     def __lt__(self, other: SecretFinding) -> bool:
         return self._key() < other._key()
-
-    def __le__(self, other: SecretFinding) -> bool:
-        return self._key() <= other._key()
-
-    def __gt__(self, other: SecretFinding) -> bool:
-        return self._key() > other._key()
-
-    def __ge__(self, other: SecretFinding) -> bool:
-        return self._key() >= other._key()
 
     def __repr__(self) -> str:
         return f"SecretFinding({self.path!r}, {self.line}, {self.type!r})"
