@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-MAX_CACHED_BYTES = 2_000_000
-MAX_ENTRIES = 2_000  # per kind; beyond it the older half goes
+MAX_CACHED_BYTES = 2_000_000  # what is parsed
+MAX_ENTRY_CHARACTERS = 1_000_000  # what is kept: YAML aliases can make a small text large
+MAX_ENTRIES = 1_000  # per kind; beyond it the older half goes (1 GB at the very most)
 DATE = "\0date"  # JSON has no dates: {DATE: "2026-12-05"} stands for one
 ITEMS = "\0items"  # a map JSON cannot key (numbers, dates, these markers): its pairs
 
@@ -93,7 +94,7 @@ def cached(kind: str, data: bytes, parse: Callable[[], T], *, code: tuple[str, .
         text = json.dumps(_encode(value, 0))
     except (_Uncacheable, RecursionError, ValueError):
         return value
-    if len(text) <= 4 * MAX_CACHED_BYTES:  # aliases can make a small document large
+    if len(text) <= MAX_ENTRY_CHARACTERS:
         _write(path, text)
     return value
 

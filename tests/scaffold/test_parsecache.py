@@ -129,3 +129,14 @@ def test_same_content_other_kind_or_other_code_is_another_entry(tmp_path: Path) 
     assert cached("kind-a", b"x", lambda: "stale?", code=(str(code),)) == "a"
     code.write_text("# version 2, the parser changed\n")
     assert cached("kind-a", b"x", lambda: "new", code=(str(code),)) == "new"
+
+
+def test_a_small_text_that_expands_to_a_large_value_is_not_kept() -> None:
+    """YAML aliases: a few hundred bytes that stand for a great deal are parsed each time
+    rather than filling the user's disk."""
+    text = "a: &a [" + ", ".join(["xxxxxxxxxx"] * 100) + "]\n" + "".join(
+        f"k{n}: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" for n in range(100))
+    assert len(text) < 10_000
+    first = yamlio.load(text)
+    assert yamlio.load(text) == first
+    assert not list((cache_dir() / "yaml").glob("*.json"))
