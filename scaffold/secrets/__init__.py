@@ -725,22 +725,31 @@ def _presence_set(sources: list[tuple[str, int]]) -> Any:
     when one cannot be widened: then every file is checked exactly."""
     import re2
 
+    from scaffold.parsecache import cached
     from scaffold.secrets.rules import re2_options
 
     presence = re2.Set.SearchSet(re2_options())
-    for source, flags in sources:
-        wide = LOOKAROUND.sub("", source.replace(LOWERCASED_TEXT, ""))
-        wide = re.sub(r"\(\?!(?:[^()]|\([^()]*\))*\)", "", wide)
-        wide = wide.replace("(\\1)", "(['\"])")
-        wide = re.sub(r"\{(\d+),\d{4,}\}", r"{\1,}", wide)  # RE2 counts up to 1000
-        prefix = "(?i)" if flags & re.IGNORECASE or LOWERCASED_TEXT in source else ""
-        prefix += "(?m)" if flags & re.MULTILINE else ""
+    # The widening is pure and the same every commit: kept in the parse cache.
+    widened = cached("secrets-presence", json.dumps(sources).encode(),
+                     lambda: [_widened(source, flags) for source, flags in sources],
+                     code=(__file__,))
+    for pattern in widened:
         try:
-            presence.Add(prefix + wide)
+            presence.Add(pattern)
         except re2.error:
             return None
     presence.Compile()
     return presence
+
+
+def _widened(source: str, flags: int) -> str:
+    wide = LOOKAROUND.sub("", source.replace(LOWERCASED_TEXT, ""))
+    wide = re.sub(r"\(\?!(?:[^()]|\([^()]*\))*\)", "", wide)
+    wide = wide.replace("(\\1)", "(['\"])")
+    wide = re.sub(r"\{(\d+),\d{4,}\}", r"{\1,}", wide)  # RE2 counts up to 1000
+    prefix = "(?i)" if flags & re.IGNORECASE or LOWERCASED_TEXT in source else ""
+    prefix += "(?m)" if flags & re.MULTILINE else ""
+    return prefix + wide
 
 
 @cache
