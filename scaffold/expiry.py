@@ -39,26 +39,6 @@ def expiry_problem(
     return None
 
 
-PLAIN_EXPIRES = re.compile(r"^expires:[ \t]*(\d{4}-\d{2}-\d{2})[ \t]*(?:#[^\n]*)?$", re.M)
-PLAIN_TIER = re.compile(r"^tier:[ \t]*(\d)[ \t]*(?:#[^\n]*)?$", re.M)
-
-
-def _plain_expiry_and_tier(text: str) -> tuple[dt.date, int] | None:
-    """expires and tier when each is one plain top-level line, as microgate writes them
-    (None for anything YAML could read otherwise: quotes, flow style, documents, tabs)."""
-    if "\t" in text or re.search(r"^(---|\.\.\.)", text, re.M) or \
-            len(re.findall(r"^expires\s*:", text, re.M)) != 1 or \
-            len(re.findall(r"^tier\s*:", text, re.M)) != 1:
-        return None
-    expires, tier = PLAIN_EXPIRES.findall(text), PLAIN_TIER.findall(text)
-    if len(expires) != 1 or len(tier) != 1:
-        return None
-    try:
-        return dt.date.fromisoformat(expires[0]), int(tier[0])
-    except ValueError:
-        return None
-
-
 def quick_expiry_check(manifest: Path,
                        today: dt.date | None = None) -> tuple[int | None, Severity, str] | None:
     """Check only the expiry date, with no schema validation: for commits that leave the
@@ -70,16 +50,12 @@ def quick_expiry_check(manifest: Path,
         text = read_text(manifest.parent, manifest.name, max_bytes=1_000_000)
     except SkippedFile as exc:
         raise ValueError(str(exc)) from None
+    from scaffold import yamlio
     from scaffold.resources import load_policy
 
-    plain = _plain_expiry_and_tier(text)
-    if plain is not None:  # no YAML parser to import (~10 ms a commit)
-        expires, tier = plain
-    else:
-        from scaffold import yamlio
-
-        data = yamlio.load(text, unique_keys=True)
-        expires, tier = data["expires"], data["tier"]
+    # through the parse cache: a manifest the commit leaves alone costs no YAML parser
+    data = yamlio.load(text, unique_keys=True)
+    expires, tier = data["expires"], data["tier"]
     if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):
         raise ValueError("expires is not a date")
     policy = load_policy("tiers.yaml")  # cached as JSON: its keys are text

@@ -60,59 +60,38 @@ def policy_file(name: str) -> Path:
     return path
 
 
-def policy_cache_dir() -> Path:
-    """Where parsed policies and other derived data are kept, in the user's cache."""
-    import os
-
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "microgate" / "policies"
-
-
-def content_key(data: bytes) -> str:
-    """A cache key, not a signature: CRC-32 and the length tell edits apart, without
-    loading a hash library."""
-    import zlib
-
-    return f"{zlib.crc32(data):08x}{len(data):x}"
-
-
 def load_policy(name: str) -> Any:
     """A YAML or TOML policy's data, without importing a parser when it has not changed.
 
-    Hooks start once per commit, and PyYAML alone costs them 20 ms: the data is kept as
-    JSON in the user's cache, keyed by the policy file's content, so a platform team's
-    edit takes effect at once and an unchanged policy costs a hash and a JSON read.
+    Through the parse cache (scaffold.parsecache), keyed by the policy file's content: a
+    platform team's edit takes effect at once, and an unchanged policy costs a hash and a
+    JSON read. Its maps are keyed by text (``tiers["1"]``) however the file writes them.
     """
     import json
-    import os
+
+    from scaffold.parsecache import cached
 
     path = policy_file(name)
     data = path.read_bytes()
-    cached = policy_cache_dir() / f"{name.replace('/', '--')}.{content_key(data)}.json"
-    try:
-        return json.loads(cached.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    if name.endswith(".toml"):
-        import tomllib
 
+    def parse() -> Any:
         try:
-            value = tomllib.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise MicrogateError(f"{path}: not valid TOML ({exc})") from None
-    else:
-        from scaffold import yamlio
+            text = data.decode("utf-8")
+            if name.endswith(".toml"):
+                import tomllib
 
-        try:
-            value = yamlio.load(data.decode("utf-8"))
+                value = tomllib.loads(text)
+            else:
+                from scaffold import yamlio
+
+                value = yamlio.parse(text)
         except (UnicodeDecodeError, ValueError) as exc:
-            raise MicrogateError(f"{path}: not valid YAML ({exc})") from None
-    try:
-        text = json.dumps(value)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        scratch = cached.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_text(text, encoding="utf-8")
-        os.replace(scratch, cached)
-        return json.loads(text)  # the same shape (str keys) whether cached or not
-    except (OSError, TypeError, ValueError):
-        return value
+            kind = "TOML" if name.endswith(".toml") else "YAML"
+            raise MicrogateError(f"{path}: not valid {kind} ({exc})") from None
+        try:
+            return json.loads(json.dumps(value))  # text keys, cached or not
+        except (TypeError, ValueError):
+            return value
+
+    return cached("policy", name.encode() + b"\0" + data, parse, code=(__file__,),
+                  libraries=("yaml",))

@@ -108,11 +108,12 @@ def load(text: str, *, unique_keys: bool = False, strings: bool = False) -> Any:
 
     flags = f"yaml:{unique_keys:d}{strings:d}\0".encode()
     return cached("yaml", flags + text.encode("utf-8", "surrogatepass"),
-                  lambda: _load(text, unique_keys, strings), code=(__file__,),
-                  libraries=("yaml",))
+                  lambda: parse(text, unique_keys=unique_keys, strings=strings),
+                  code=(__file__,), libraries=("yaml",))
 
 
-def _load(text: str, unique_keys: bool, strings: bool) -> Any:
+def parse(text: str, *, unique_keys: bool = False, strings: bool = False) -> Any:
+    """:func:`load` without the parse cache, for callers that keep the result themselves."""
     import yaml
 
     try:

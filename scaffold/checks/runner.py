@@ -48,24 +48,32 @@ def _plain_filenames(argv: Sequence[str] | None) -> list[str] | None:
     return words
 
 
+def _hook_arguments(argv: Sequence[str] | None, prog: str, description: str,
+                    with_skip: bool = False) -> tuple[list[str] | None, list[str]]:
+    """(the files to check, None for the whole repo; the checks to leave out)."""
+    given = _plain_filenames(argv)
+    if given is not None:
+        return [Path(f).as_posix() for f in given], []
+    import argparse  # an option: argparse checks and explains it
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("filenames", nargs="*", help="files to check (from pre-commit)")
+    parser.add_argument("--all-files", action="store_true", help="check the whole repo")
+    if with_skip:
+        parser.add_argument("--skip", action="append", default=[], metavar="CHECK",
+                            help="leave this check out (repeatable)")
+    args = parser.parse_args(argv)
+    files = None if args.all_files else [Path(f).as_posix() for f in args.filenames]
+    return files, list(getattr(args, "skip", []))
+
+
 def hook_main(name: str, argv: Sequence[str] | None) -> int:
     """The body of every ``hooks/<name>.py``: check the files pre-commit passes."""
 
     def run() -> int:
         check = spec(name)
-        given = _plain_filenames(argv)
-        if given is None:  # an option: argparse checks and explains it
-            import argparse
-
-            parser = argparse.ArgumentParser(prog=check.hook_id, description=check.title)
-            parser.add_argument("filenames", nargs="*",
-                                help="files to check (from pre-commit)")
-            parser.add_argument("--all-files", action="store_true",
-                                help="check the whole repo")
-            args = parser.parse_args(argv)
-            given = None if args.all_files else list(args.filenames)
+        files, _ = _hook_arguments(argv, check.hook_id, check.title)
         repo = Path.cwd()
-        files = None if given is None else [Path(f).as_posix() for f in given]
         result = run_check(check, repo, files)
         print_result(result)
         return exit_code(result.findings)
@@ -84,24 +92,9 @@ def suite_main(argv: Sequence[str] | None) -> int:
     would be given; the same findings, ids and messages as the separate hooks."""
 
     def run() -> int:
-        given = _plain_filenames(argv)
-        skip: list[str] = []
-        if given is None:  # an option: argparse checks and explains it
-            import argparse
-
-            parser = argparse.ArgumentParser(prog="microgate-suite",
-                                             description="the fast checks in one process")
-            parser.add_argument("filenames", nargs="*",
-                                help="files to check (from pre-commit)")
-            parser.add_argument("--all-files", action="store_true",
-                                help="check the whole repo")
-            parser.add_argument("--skip", action="append", default=[], metavar="CHECK",
-                                help="leave this check out (repeatable)")
-            args = parser.parse_args(argv)
-            given = None if args.all_files else list(args.filenames)
-            skip = args.skip
+        files, skip = _hook_arguments(argv, "microgate-suite",
+                                      "the fast checks in one process", with_skip=True)
         repo = Path.cwd()
-        files = None if given is None else [Path(f).as_posix() for f in given]
         failed = False
         for name in SUITE:
             if name in skip:

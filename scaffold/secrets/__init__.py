@@ -205,27 +205,21 @@ def _cached_rule_file(path: Path) -> RuleSet:
     # A policy's rules come through the policy cache: no TOML parser on a commit, and
     # once a version of the file has been checked whole (every regex compiled), its
     # rules compile only when a file holds their keywords.
+    from scaffold.parsecache import cached
+    from scaffold.secrets import rules
+
     raw = load_policy(relative.as_posix())
-    marker = _validated_marker(path)
-    validated = marker is not None and marker.exists()
-    ruleset = parse_rules(raw, str(path), default, path.parent, validate=not validated)
-    if marker is not None and not validated:
-        try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        except OSError:
-            pass
-    return ruleset
 
-
-def _validated_marker(path: Path) -> Path | None:
-    from scaffold.resources import content_key, policy_cache_dir
+    def checked_whole() -> bool:  # raises InvalidRules, which is never kept
+        parse_rules(raw, str(path), default, path.parent, validate=True)
+        return True
 
     try:
-        data = path.read_bytes()
+        cached("secrets-rules-checked", path.read_bytes(), checked_whole,
+               code=(__file__, rules.__file__))
     except OSError:
-        return None
-    return policy_cache_dir() / f"{path.name}.{content_key(data)}.validated"
+        checked_whole()
+    return parse_rules(raw, str(path), default, path.parent, validate=False)
 
 
 # A marker appended to a prefilter pattern that must run on the lowercased text.
@@ -389,45 +383,23 @@ def _load_detect_secrets() -> list[Any]:
 def _cached_prefilter_sources(scanner: SecretScanner) -> list[tuple[str, int]] | None:
     """The prefilters of detect-secrets' plugins as (regex, flags); None: every line.
 
-    Kept in the user's cache, keyed by the installed detect-secrets, so that knowing which
+    Through the parse cache, keyed by the installed detect-secrets, so that knowing which
     lines could hold a plugin's secret costs no import of detect-secrets.
     """
-    import importlib.util
-    import json
-    import os
+    from scaffold.parsecache import cached
 
-    spec = importlib.util.find_spec("detect_secrets")
-    origin = spec.origin if spec is not None else None
-    cached: Path | None = None
-    if origin:
-        stat = os.stat(origin)
-        from scaffold.resources import content_key, policy_cache_dir
+    def sources() -> list[list[str | int]] | None:
+        found: list[list[str | int]] = []
+        for plugin in scanner.plugins:
+            patterns = _prefilter_patterns(plugin)
+            if patterns is None:
+                return None
+            found += [[pattern.pattern, int(pattern.flags)] for pattern in patterns]
+        return found
 
-        identity = repr((origin, stat.st_mtime_ns, stat.st_size, sorted(UNUSED_PLUGINS)))
-        key = content_key(identity.encode("utf-8", "replace"))
-        cached = policy_cache_dir() / f"detect-secrets-prefilters.{key}.json"
-        try:
-            value = json.loads(cached.read_text(encoding="utf-8"))
-            return None if value is None else [(str(s), int(f)) for s, f in value]
-        except (OSError, ValueError, TypeError):
-            pass
-    found: list[tuple[str, int]] = []
-    sources: list[tuple[str, int]] | None = found
-    for plugin in scanner.plugins:
-        patterns = _prefilter_patterns(plugin)
-        if patterns is None:
-            sources = None
-            break
-        found += [(pattern.pattern, int(pattern.flags)) for pattern in patterns]
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            scratch = cached.with_suffix(f".{os.getpid()}.tmp")
-            scratch.write_text(json.dumps(sources), encoding="utf-8")
-            os.replace(scratch, cached)
-        except OSError:
-            pass
-    return sources
+    value = cached("detect-secrets-prefilters", repr(sorted(UNUSED_PLUGINS)).encode(),
+                   sources, code=(__file__,), libraries=("detect_secrets",))
+    return None if value is None else [(str(source), int(flags)) for source, flags in value]
 
 
 # Files detect-secrets reads through a transformer (which may quote a bare value), and
