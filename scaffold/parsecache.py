@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 MAX_CACHED_BYTES = 2_000_000  # what is parsed
-MAX_ENTRY_CHARACTERS = 1_000_000  # what is kept: YAML aliases can make a small text large
-MAX_ENTRIES = 1_000  # per kind; beyond it the older half goes (1 GB at the very most)
+MAX_ENTRY_CHARACTERS = 250_000  # what is kept: YAML aliases can make a small text large
+MAX_ENTRIES = 4_000  # per kind; beyond it the older half goes (1 GB at the very most)
 DATE = "\0date"  # JSON has no dates: {DATE: "2026-12-05"} stands for one
 ITEMS = "\0items"  # a map JSON cannot key (numbers, dates, these markers): its pairs
 
