@@ -36,6 +36,10 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     # parallel workers, so each hook environment is built once, not once a worker.
     monkeypatch.setenv("PRE_COMMIT_HOME", str(shared_folder(tmp_path_factory) / "pre-commit"))
     monkeypatch.setenv("PROMPT_TOOLKIT_NO_CPR", "1")
+    # The apps' own pytest runs keep hypothesis's tables (~1.2 s to make) out of the repos
+    # under test and make them once a run.
+    monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY",
+                       str(shared_folder(tmp_path_factory) / "hypothesis"))
     monkeypatch.delenv("MICROGATE_HOOKS_REPO", raising=False)
     # Tools microgate installs in environments of their own (checkov) outlive a test run.
     monkeypatch.setenv("MICROGATE_TOOLS_DIR", str(TOOLS_DIR))

@@ -43,11 +43,8 @@ def test_try_repo_runs_each_hook(app: Path, hooks_snapshot: tuple[Path, str]) ->
     assert result.returncode == 1
     assert "app/settings.py:1: error: Anthropic API key (redacted)" in result.stdout
     assert secret_value("anthropic") not in result.stdout
-    (app / "app" / "settings.py").write_text('import os\nKEY = os.environ["ANTHROPIC_KEY"]\n')
-    git(app, "add", "--all")
-    fixed = run([*PRE_COMMIT, "try-repo", str(hooks_snapshot[0]), "microgate-secrets",
-                 "--files", "app/settings.py"], cwd=app)
-    assert fixed.returncode == 0, fixed.output
+    # (each try-repo builds the hook's environment afresh, in a store of its own: the
+    # passing side is the commit test's)
 
 
 def test_a_commit_with_a_secret_is_blocked_and_the_fixed_one_passes(app: Path) -> None:
