@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import doctest
 import re
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -428,7 +427,7 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
     import os
     import tempfile
 
-    from scaffold import sandbox
+    from scaffold import sandbox, testwarmup
 
     with tempfile.TemporaryDirectory(prefix="microgate-tests-") as scratch:
         report_file = Path(scratch) / "results.json"
@@ -436,20 +435,15 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
         # hypothesis test a second time (the results come from the plugin anyway).
         command = [sys.executable, "-m", "pytest", "-q", "--color=no", "--capture=no",
                    "-x" if stop_early else "--maxfail=100000",
-                   "-p", "no:cacheprovider", "-p", "scaffold.testtimeout",
-                   "-p", "scaffold.testreport", f"--microgate-report={report_file}",
+                   *testwarmup.MICROGATE_PLUGINS, f"--microgate-report={report_file}",
                    f"--microgate-test-timeout={TEST_TIMEOUT_SECONDS:g}",
                    *(select or [test_file])]
-        env = {**os.environ, "COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1",
-               "NO_COLOR": "1", "PY_COLORS": "0"}
+        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PY_COLORS": "0"}
         env.pop("FORCE_COLOR", None)
         # The sandbox's file system is read-only but for this folder: hypothesis keeps its
-        # examples here (else it warns, and a repo that turns warnings into errors fails).
-        storage = Path(scratch) / "hypothesis"
-        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(storage)
-        seed = hypothesis_seed()
-        if seed is not None:
-            shutil.copytree(seed, storage)
+        # examples here (else it warns, and a repo that turns warnings into errors fails),
+        # and Python its bytecode, both from a copy of what is made once (testwarmup).
+        testwarmup.prepare(Path(scratch), env)
         # A src layout imports from src/ without being installed (and a copy of the repo
         # from itself, not from an installed version).
         path = [*(pythonpath or []), str(repo / "src")]
@@ -477,47 +471,6 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
 
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-HYPOTHESIS_TABLES = ("from hypothesis.internal import charmap; charmap.charmap(); "
-                     "charmap.intervals_from_codec('utf-8')")
-
-
-def hypothesis_seed() -> Path | None:
-    """A hypothesis storage folder that holds only its tables of Unicode characters, made
-    once by microgate's own code in microgate's cache; None where hypothesis is missing.
-
-    Each test run gets a fresh storage folder (the tests may write there, and nothing
-    they write may outlive the run), so without a copy of this one hypothesis rebuilds its
-    tables (characters, and those UTF-8 encodes) on every run: ~1.2 s, each time a generated test or a mutant runs."""
-    import importlib.metadata
-    import os
-    import subprocess
-    import tempfile
-
-    try:
-        version = importlib.metadata.version("hypothesis")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    seeds = Path(base) / "microgate" / "hypothesis"
-    seed = seeds / f"{sys.implementation.cache_tag}-{version}"
-    if (seed / "unicode_data").is_dir():
-        return seed
-    try:
-        seeds.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.TemporaryDirectory(prefix=".making-", dir=seeds) as scratch:
-            made = Path(scratch) / "seed"
-            env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(made)}
-            subprocess.run([sys.executable, "-I", "-c", HYPOTHESIS_TABLES], env=env,
-                           capture_output=True, timeout=120, check=True)
-            for extra in made.iterdir():  # only the tables: nothing of any test run
-                if extra.name != "unicode_data":
-                    shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
-            made.rename(seed)  # atomic: a parallel run that made it first wins
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return seed if (seed / "unicode_data").is_dir() else None
-
-
 # The LLM path ------------------------------------------------------------------------
 
 CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\r?\n(?P<code>.*?)```", re.DOTALL)
