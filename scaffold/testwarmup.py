@@ -28,6 +28,7 @@ MICROGATE_PLUGINS = ("-p", "no:cacheprovider", "-p", "scaffold.testtimeout",
 HYPOTHESIS_TABLES = ("from hypothesis.internal import charmap; charmap.charmap(); "
                      "charmap.intervals_from_codec('utf-8')")
 SEED_TIMEOUT_SECONDS = 120
+OFF_VARIABLE = "MICROGATE_NO_TEST_SEED"  # "1": every run starts cold (to compare, to debug)
 
 
 def _version(distribution: str) -> str:
@@ -89,7 +90,7 @@ def prepare(scratch: Path, env: dict[str, str]) -> None:
     hypothesis storage and its bytecode folder (written there, never in the repo)."""
     storage = scratch / "hypothesis"
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(storage)
-    made = seed()
+    made = None if os.environ.get(OFF_VARIABLE) == "1" else seed()
     if made is None:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return
