@@ -81,16 +81,49 @@ def skipped_checks() -> dict[str, str]:
 
 # -- checkov ----------------------------------------------------------------------------
 
-def start_checkov(folder: Path, checkov: Path) -> subprocess.Popen[str]:
-    command = [
-        str(checkov), "--directory", str(folder), "--framework", "terraform",
-        "--skip-download", "--quiet", "--compact", "--output", "json",
-        "--external-checks-dir", str(policies_dir() / "checkov"),
-        "--skip-check", ",".join(skipped_checks()),
-    ]
+# checkov's Terraform runner, run by the Python of checkov's own environment, its output
+# in the shape of checkov's JSON report. Unlike checkov's command it starts no other
+# framework (~1.2 s less) and reads no configuration file: a .checkov.yaml in the repo
+# under check would otherwise choose which checks run.
+CHECKOV_DRIVER = """
+import json, os, sys
+os.environ.setdefault("LOG_LEVEL", "ERROR")
+from checkov.runner_filter import RunnerFilter
+from checkov.terraform.runner import Runner
+folder, checks, skips = sys.argv[1], sys.argv[2], [s for s in sys.argv[3].split(",") if s]
+report = Runner().run(root_folder=folder, external_checks_dir=[checks],
+                      runner_filter=RunnerFilter(framework=["terraform"], skip_checks=skips))
+json.dump({"results": {"failed_checks": [
+    {"file_path": str(r.file_path), "file_line_range": list(r.file_line_range or []),
+     "check_id": str(r.check_id), "check_name": str(r.check_name),
+     "resource": str(r.resource)} for r in report.failed_checks]}}, sys.stdout)
+"""
+
+
+def checkov_command(folder: Path, checkov: Path) -> list[str]:
+    """How to run checkov on ``folder``: the driver above with the Python beside
+    ``checkov`` (its own environment), else checkov's command (run from a folder of no
+    repo's, so that no .checkov.yaml applies)."""
+    checks, skips = str(policies_dir() / "checkov"), ",".join(skipped_checks())
     try:
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, errors="replace", start_new_session=True)
+        python = checkov.resolve().parent / "python"
+    except OSError:
+        python = None
+    if python is not None and python.is_file():
+        return [str(python), "-I", "-c", CHECKOV_DRIVER, str(folder.resolve()), checks, skips]
+    return [str(checkov), "--directory", str(folder.resolve()), "--framework", "terraform",
+            "--skip-download", "--quiet", "--compact", "--output", "json",
+            "--external-checks-dir", checks, "--skip-check", skips]
+
+
+def start_checkov(folder: Path, checkov: Path) -> subprocess.Popen[str]:
+    import tempfile
+
+    try:
+        return subprocess.Popen(checkov_command(folder, checkov), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                errors="replace", start_new_session=True,
+                                cwd=tempfile.gettempdir())
     except OSError as exc:
         raise MicrogateError(f"checkov could not start: {exc.strerror}") from None
 

@@ -105,3 +105,17 @@ def test_a_hostile_terraform_plan_is_read_as_data_within_bounds(app: Path) -> No
     big = microgate("cost", str(app), "--plan", str(plan), cwd=app, timeout=60)
     big.assert_clean_error(2)
     assert big.stderr.strip().endswith("over 20 MB, not read")
+
+
+def test_a_checkov_configuration_in_the_repo_does_not_choose_the_checks(app: Path) -> None:
+    """checkov's command reads .checkov.yaml from the folder it runs in: one in a pull
+    request could keep every check from running."""
+    main = app / "infra" / "main.tf"
+    main.write_text(main.read_text().replace("    owner         = local.manifest.owner\n", ""))
+    silence = "check:\n  - CKV_NOTHING\nskip-check:\n  - CKV_MG_1\nsoft-fail: true\n"
+    for folder in (app, app / "infra"):
+        (folder / ".checkov.yaml").write_text(silence)
+        (folder / ".checkov.yml").write_text(silence)
+    result = microgate("check", "--all-files", "--only", "iac", cwd=app, timeout=240)
+    assert result.returncode == 1, result.output
+    assert "does not meet CKV_MG_1" in result.stdout

@@ -202,3 +202,34 @@ def test_a_module_called_by_another_folder_needs_no_budget_of_its_own(tmp_path: 
     assert [f[:3] for f in budget] == [("main.tf", 1, "MG_BUDGET"),
                                        ("examples/app/main.tf", 1, "MG_BUDGET")]
     assert budget[1][3].startswith("examples/app/ creates AWS resources but has no")
+
+
+def test_checkovs_runner_reports_what_checkovs_command_reports(tmp_path: Path) -> None:
+    """microgate runs checkov's Terraform runner with the Python of checkov's environment
+    (no other framework started); checkov's own command finds the same on the same files."""
+    import subprocess
+
+    from scaffold.iac import checkov_command, checkov_findings, start_checkov
+
+    write(tmp_path, {
+        "main.tf": BUDGET + OPEN_BUCKET + 'resource "aws_s3_bucket" "site" {\n'
+                   '  bucket = "b"\n  acl    = "public-read"\n}\n',
+        "modules/db/main.tf": 'resource "aws_db_instance" "d" {\n  engine = "postgres"\n'
+                              '  instance_class = "db.t3.micro"\n}\n',
+    })
+    checkov = find_tool("checkov")
+    driver = checkov_command(tmp_path, checkov)
+    assert driver[1:3] == ["-I", "-c"]  # the runner, not checkov's command
+    ours = checkov_findings(tmp_path, start_checkov(tmp_path, checkov))
+    command = [str(checkov), *checkov_command(tmp_path, tmp_path / "no-python" / "checkov")[1:]]
+    assert command[1] == "--directory"
+    theirs = checkov_findings(tmp_path, subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path))
+
+    def keys(found: list) -> list[tuple[str, int, str, str]]:
+        return sorted((f.path.relative_to(tmp_path).as_posix(), f.line, f.rule, f.message)
+                      for f in found)
+
+    assert keys(ours) == keys(theirs)
+    assert {"CKV_MG_3", "CKV_MG_4"} <= {rule for _, _, rule, _ in keys(ours)}
+    assert any(path == "modules/db/main.tf" for path, *_ in keys(ours))
