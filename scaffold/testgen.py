@@ -471,6 +471,8 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
 
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 # The LLM path ------------------------------------------------------------------------
 
 CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\r?\n(?P<code>.*?)```", re.DOTALL)
