@@ -60,8 +60,8 @@ def seed() -> Path | None:
             empty.mkdir()
             # An ini file of its own: no configuration or conftest.py above is read.
             (empty / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-            env = {key: value for key, value in os.environ.items()
-                   if key not in ("PYTHONDONTWRITEBYTECODE", "PYTEST_ADDOPTS")}
+            env = {name: value for name, value in os.environ.items()
+                   if name not in ("PYTHONDONTWRITEBYTECODE", "PYTEST_ADDOPTS")}
             env.update(PYTHONPYCACHEPREFIX=str(made / "bytecode"),
                        HYPOTHESIS_STORAGE_DIRECTORY=str(made / "hypothesis"))
             commands = [[sys.executable, "-m", "pytest", "--collect-only", "-q",
@@ -91,11 +91,17 @@ def prepare(scratch: Path, env: dict[str, str]) -> None:
     storage = scratch / "hypothesis"
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(storage)
     made = None if os.environ.get(OFF_VARIABLE) == "1" else seed()
-    if made is None:
+    try:
+        if made is None:
+            raise FileNotFoundError("no seed")
+        for part in ("hypothesis", "bytecode"):
+            if (made / part).is_dir():
+                shutil.copytree(made / part, scratch / part, symlinks=True)
+    except OSError:  # no seed, or no room for a copy: a cold start, writing no bytecode
+        for part in ("hypothesis", "bytecode"):
+            shutil.rmtree(scratch / part, ignore_errors=True)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
         return
-    for part in ("hypothesis", "bytecode"):
-        if (made / part).is_dir():
-            shutil.copytree(made / part, scratch / part, symlinks=True)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(scratch / "bytecode")
