@@ -10,7 +10,8 @@ run. Without help, each run then rebuilds what no test wrote:
 
 The **seed** is both, made by microgate's own code in an empty folder (no test, no
 conftest, no repo) and kept in microgate's cache; each run gets a copy of it (~60 ms),
-so a run may change its copy but never the seed.
+so a run may change its copy but never the seed (the sandbox lets it write only its
+scratch folder).
 """
 
 from __future__ import annotations
