@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -56,8 +55,9 @@ class Cancelled(MicrogateError):
 def _crash_log_path() -> Path:
     import tempfile
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "microgate"
+    from scaffold.userdirs import cache_dir
+
+    path = cache_dir()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:

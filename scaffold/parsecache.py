@@ -36,8 +36,9 @@ class _Uncacheable(Exception):
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "microgate" / "parsed"
+    from scaffold.userdirs import cache_dir as microgate_cache
+
+    return microgate_cache() / "parsed"
 
 
 def sha256_hex(data: bytes) -> str:

@@ -291,8 +291,9 @@ def _write_atomically(target: Path, text: str) -> None:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "microgate"
+    from scaffold.userdirs import cache_dir
+
+    return cache_dir()
 
 
 def _suppressed(lines: list[str], line: int, rule: str) -> bool:

@@ -45,9 +45,9 @@ def seed() -> Path | None:
     """The seed folder (``hypothesis/`` and ``bytecode/``) for this Python environment,
     made the first time; None when it cannot be made (runs are then only slower)."""
     from scaffold.parsecache import sha256_hex
+    from scaffold.userdirs import cache_dir
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    seeds = Path(base) / "microgate" / "test-seed"
+    seeds = cache_dir() / "test-seed"
     hypothesis = _version("hypothesis")
     key = "\0".join([sys.prefix, sys.version, _version("pytest"), hypothesis])
     folder = seeds / f"{sys.implementation.cache_tag}-{sha256_hex(key.encode())[:16]}"

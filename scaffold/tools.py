@@ -27,8 +27,9 @@ def tools_dir() -> Path:
     named = os.environ.get("MICROGATE_TOOLS_DIR")
     if named:
         return Path(named)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "microgate" / "tools"
+    from scaffold.userdirs import cache_dir
+
+    return cache_dir() / "tools"
 
 
 def find_tool(name: str, *, install: bool = True) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -73,8 +72,9 @@ TIER_BOUND = ("approver", "data_sensitivity", "monthly_budget_usd", "expires")
 def resume_file() -> Path:
     """Where the wizard keeps answers between a Ctrl-C and ``new --resume`` (the user's
     cache, never the app's folder)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "microgate" / "new-answers.json"
+    from scaffold.userdirs import cache_dir
+
+    return cache_dir() / "new-answers.json"
 
 
 def save_answers(answers: dict[str, Any]) -> None:
