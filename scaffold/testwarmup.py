@@ -16,6 +16,7 @@ scratch folder).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ SEED_TIMEOUT_SECONDS = 120
 OFF_VARIABLE = "MICROGATE_NO_TEST_SEED"  # "1": every run starts cold (to compare, to debug)
 
 
+@functools.cache  # the same answer all along a process: read once, not once a run
 def _version(distribution: str) -> str:
     import importlib.metadata
 
