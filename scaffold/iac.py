@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scaffold import yamlio
+from scaffold import parsecache, yamlio
 from scaffold.errors import MicrogateError
 from scaffold.resources import policies_dir
 from scaffold.terraform import (
@@ -128,9 +128,8 @@ def start_checkov(folder: Path, checkov: Path) -> subprocess.Popen[str]:
         raise MicrogateError(f"checkov could not start: {exc.strerror}") from None
 
 
-def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFinding]:
-    """checkov's failed checks; ``folder`` is the one the user knows (paths are given
-    relative to it, whatever folder checkov was pointed at)."""
+def checkov_records(process: subprocess.Popen[str]) -> list[CheckovRecord]:
+    """checkov's failed checks, as it gave them (paths relative to the folder it scanned)."""
     try:
         stdout, stderr = process.communicate(timeout=CHECKOV_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
@@ -143,22 +142,36 @@ def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFi
         raise MicrogateError(f"checkov failed: {last[-1] if last else process.returncode}"
                              ) from None
     reports = output if isinstance(output, list) else [output]
-    findings = []
+    records = []
     for report in reports:
         if not isinstance(report, dict):
             continue
         for failed in report.get("results", {}).get("failed_checks", []):
-            findings.append(_checkov_finding(
-                folder, str(failed.get("file_path", "")), failed.get("file_line_range"),
-                str(failed["check_id"]), str(failed["check_name"]), str(failed["resource"])))
-    return findings
+            records.append(_record(failed.get("file_path", ""), failed.get("file_line_range"),
+                                   failed["check_id"], failed["check_name"],
+                                   failed["resource"]))
+    return records
 
 
-def _checkov_finding(folder: Path, file_path: str, lines: Any, check_id: str, name: str,
-                     resource: str) -> IacFinding:
+def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFinding]:
+    """checkov's failed checks; ``folder`` is the one the user knows (paths are given
+    relative to it, whatever folder checkov was pointed at)."""
+    return [_checkov_finding(folder, record) for record in checkov_records(process)]
+
+
+CheckovRecord = tuple[str, int, str, str, str]  # file, line, check id, check name, resource
+
+
+def _record(file_path: Any, lines: Any, check_id: Any, name: Any, resource: Any
+            ) -> CheckovRecord:
     line = lines[0] if isinstance(lines, list) and lines and isinstance(lines[0], int) \
         else 1
-    return IacFinding(folder / file_path.lstrip("/"), max(line, 1), check_id,
+    return (str(file_path), max(line, 1), str(check_id), str(name), str(resource))
+
+
+def _checkov_finding(folder: Path, record: CheckovRecord) -> IacFinding:
+    file_path, line, check_id, name, resource = record
+    return IacFinding(folder / file_path.lstrip("/"), line, check_id,
                       checkov_message(check_id, name, resource))
 
 
@@ -202,24 +215,109 @@ def checkov_importable() -> bool:
     return importlib.util.find_spec("checkov") is not None
 
 
-def run_checkov_in_process(folder: Path, root: Path | None = None) -> list[IacFinding]:
+def checkov_in_process(root: Path) -> list[CheckovRecord]:
     """checkov's Terraform runner, called directly: it skips the start-up of checkov's
     other frameworks, and makes no network call (the platform integration is never set
-    up; a test runs it with sockets refused). It scans ``root`` (default ``folder``)."""
+    up; a test runs it with sockets refused)."""
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner
 
     report = Runner().run(
-        root_folder=str(root or folder),
+        root_folder=str(root),
         external_checks_dir=[str(policies_dir() / "checkov")],
         runner_filter=RunnerFilter(framework=["terraform"],
                                    skip_checks=list(skipped_checks())),
     )
-    return [_checkov_finding(folder, str(record.file_path), record.file_line_range,
-                             str(record.check_id), str(record.check_name),
-                             str(record.resource))
+    return [_record(record.file_path, record.file_line_range, record.check_id,
+                    record.check_name, record.resource)
             for record in report.failed_checks]
+
+
+# -- checkov's answers, kept by content ------------------------------------------------------
+
+# checkov takes ~3 s to answer for a small app, and the same Terraform is scanned again and
+# again: by the hook at commit, then by `microgate check`, `risk`, `doctor`, `update`.
+# Its answer is kept in the user's cache (scaffold/parsecache.py) under a SHA-256 of
+# everything it depends on: every file checkov may read (all of the scanned folder, whose
+# files scan_root has made regular and inside it), which checkov (its files' sizes and
+# times), microgate's checkov policies and skips, the driver, and checkov's settings from
+# the environment. A module called from outside the folder makes the answer uncacheable.
+CHECKOV_SETTINGS = ("CKV_", "CHECKOV_", "BC_", "PRISMA_", "LOG_LEVEL")
+MODULE_SOURCE = re.compile(r'"?source"?\s*[=:]\s*"([^"]*)"')
+
+
+def checkov_cache_key(root: Path, checkov: Path | None) -> str | None:
+    """The key of checkov's answer on ``root`` (``checkov`` None: in this process), or
+    None when it cannot be kept."""
+    from scaffold import parsecache
+
+    if os.environ.get("MICROGATE_NO_PARSE_CACHE"):
+        return None
+    parts: list[bytes] = [CHECKOV_DRIVER.encode()]
+    try:
+        parts.append(_checkov_stamp(checkov))
+        policies = policies_dir()
+        for path in sorted((policies / "checkov").rglob("*")) + [policies / "checkov-skips.yaml"]:
+            if path.is_file():
+                parts += [path.relative_to(policies).as_posix().encode(), path.read_bytes()]
+        parts += [f"{name}={value}".encode() for name, value in sorted(os.environ.items())
+                  if name.startswith(CHECKOV_SETTINGS)]
+        size = 0
+        for folder, dirs, names in os.walk(root):
+            dirs.sort()
+            base = Path(folder)
+            for name in sorted(names):
+                path = base / name
+                if path.is_symlink() or not path.is_file():
+                    return None
+                data = path.read_bytes()
+                size += len(data)
+                if size > parsecache.MAX_CACHED_BYTES or _reads_outside(root, path, data):
+                    return None
+                parts += [b"\1" + path.relative_to(root).as_posix().encode(), data]
+    except (OSError, ValueError):
+        return None
+    return parsecache.entry_key("checkov", b"\0".join(parts))
+
+
+def _checkov_stamp(checkov: Path | None) -> bytes:
+    """Which checkov answers: its files' paths, sizes and modification times (a reinstall
+    or an upgrade rewrites them)."""
+    if checkov is None:
+        from importlib.util import find_spec
+
+        spec = find_spec("checkov")
+        if spec is None or not spec.origin:
+            raise ValueError("checkov")
+        files = [Path(spec.origin), Path(spec.origin).with_name("version.py")]
+    else:
+        executable = checkov.resolve()
+        files = [executable, executable.parent / "python",
+                 *executable.parent.parent.glob("lib/python*/site-packages/checkov/version.py")]
+    stamps = []
+    for file in files:
+        if file.exists():
+            stat = file.stat()
+            stamps.append(f"{file.resolve()}:{stat.st_size}:{stat.st_mtime_ns}")
+    if not stamps:
+        raise ValueError("no checkov to identify")
+    return "\n".join(["in-process" if checkov is None else "command", *stamps]).encode()
+
+
+def _reads_outside(root: Path, path: Path, data: bytes) -> bool:
+    """Whether a file calls a local module outside ``root`` (checkov would read it)."""
+    if not path.name.endswith((".tf", ".tf.json")):
+        return False
+    text = data.decode("utf-8", "replace")
+    for source in MODULE_SOURCE.findall(text):
+        if source.startswith("/"):
+            return True
+        if source.startswith((".", "..")):
+            target = os.path.normpath(os.path.join(path.parent, source))
+            if not Path(target).is_relative_to(root):
+                return True
+    return False
 
 
 # -- microgate's own rules ---------------------------------------------------------------
@@ -466,7 +564,13 @@ def check_tree(repo: Path, folders: list[Path], checkov: Path | None,
     boundary = repo.resolve()
     with scan_root(common) as (root, notes):
         in_process = checkov is None and checkov_importable()
-        process = start_checkov(root, checkov) if checkov is not None else None
+        key = checkov_cache_key(root, checkov) if in_process or checkov is not None else None
+        kept: Any = parsecache.lookup("checkov", key)[1] if key else None
+        records: list[CheckovRecord] | None = \
+            [(row[0], max(row[1], 1), row[2], row[3], row[4]) for row in kept] \
+            if _rows(kept) else None
+        process = start_checkov(root, checkov) \
+            if checkov is not None and records is None else None
         try:
             report = own_rules(tops, boundary, tier)
         except BaseException:
@@ -474,15 +578,22 @@ def check_tree(repo: Path, folders: list[Path], checkov: Path | None,
                 _kill_group(process)
             raise
         report.notes[:0] = notes
-        scanned: list[IacFinding] = []
-        if in_process:
-            scanned = run_checkov_in_process(common, root)
-        elif process is not None:
-            scanned = checkov_findings(common, process)
+        if records is None and (in_process or process is not None):
+            records = checkov_in_process(root) if process is None else checkov_records(process)
+            if key:
+                parsecache.store("checkov", key, [list(record) for record in records])
+        scanned = [_checkov_finding(common, record) for record in records or []]
     report.findings += [finding for finding in scanned
                         if any(finding.path.is_relative_to(top) for top in tops)]
     report.findings = deduplicate(report.findings)
     return report
+
+
+def _rows(kept: Any) -> bool:
+    return isinstance(kept, list) and all(
+        isinstance(row, list) and len(row) == 5 and isinstance(row[1], int)
+        and all(isinstance(cell, str) for i, cell in enumerate(row) if i != 1)
+        for row in kept)
 
 
 def deduplicate(findings: list[IacFinding]) -> list[IacFinding]:

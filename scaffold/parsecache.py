@@ -81,23 +81,43 @@ def cached(kind: str, data: bytes, parse: Callable[[], T], *, code: tuple[str, .
     if len(data) > MAX_CACHED_BYTES or os.environ.get("MICROGATE_NO_PARSE_CACHE"):
         return parse()
     try:
-        digest = sha256_hex(b"\0".join((kind.encode(), _stamp(code, libraries), data)))
+        key = entry_key(kind, _stamp(code, libraries) + b"\0" + data)
     except (OSError, _Uncacheable):
         return parse()
-    path = cache_dir() / kind / f"{digest}.json"
-    try:
-        value: T = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
-        return value
-    except (OSError, ValueError):
-        pass
+    found, value = lookup(kind, key)
+    if found:
+        return value  # type: ignore[no-any-return]
     value = parse()
+    store(kind, key, value)
+    return value
+
+
+def entry_key(kind: str, data: bytes) -> str:
+    """The key of what ``data`` (everything the result depends on) gives in ``kind``."""
+    return sha256_hex(b"\0".join((kind.encode(), data)))
+
+
+def lookup(kind: str, key: str) -> tuple[bool, Any]:
+    """(True, the kept value) or (False, None); never an error."""
+    if os.environ.get("MICROGATE_NO_PARSE_CACHE"):
+        return False, None
+    try:
+        path = cache_dir() / kind / f"{key}.json"
+        return True, json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
+    except (OSError, ValueError, RecursionError):
+        return False, None
+
+
+def store(kind: str, key: str, value: Any) -> None:
+    """Keep ``value`` under ``key`` when JSON can carry it back exactly and it is small."""
+    if os.environ.get("MICROGATE_NO_PARSE_CACHE"):
+        return
     try:
         text = json.dumps(_encode(value, 0))
     except (_Uncacheable, RecursionError, ValueError):
-        return value
+        return
     if len(text) <= MAX_ENTRY_CHARACTERS:
-        _write(path, text)
-    return value
+        _write(cache_dir() / kind / f"{key}.json", text)
 
 
 def _encode(value: Any, depth: int) -> Any:

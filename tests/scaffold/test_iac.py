@@ -233,3 +233,65 @@ def test_checkovs_runner_reports_what_checkovs_command_reports(tmp_path: Path) -
     assert keys(ours) == keys(theirs)
     assert {"CKV_MG_3", "CKV_MG_4"} <= {rule for _, _, rule, _ in keys(ours)}
     assert any(path == "modules/db/main.tf" for path, *_ in keys(ours))
+
+
+def kept_answers(cache: Path) -> list[Path]:
+    return sorted((cache / "microgate" / "parsed" / "checkov").glob("*.json"))
+
+
+def test_checkovs_answer_is_kept_by_content_and_any_change_is_scanned_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    repo = tmp_path / "repo"
+    write(repo, {"main.tf": BUDGET + OPEN_BUCKET, "modules/q/main.tf": "# a module\n"})
+    first = findings(repo, [repo])
+    assert {"CKV_AWS_53", "CKV_AWS_56"} <= {rule for _, _, rule in rules(first)}
+    [entry] = kept_answers(cache)
+    # The same files again: the kept answer is what is reported (a row planted in it shows).
+    rows = json.loads(entry.read_text())
+    entry.write_text(json.dumps([*rows, ["/main.tf", 3, "CKV_PLANTED", "Ensure x", "r.x"]]))
+    assert rules(findings(repo, [repo])) == rules(first) | {("main.tf", 3, "CKV_PLANTED")}
+    # One byte changed in any file below the folder: checkov answers again.
+    write(repo, {"modules/q/main.tf": "# a module.\n"})
+    assert rules(findings(repo, [repo])) == rules(first)
+    # The open bucket closed: the findings go with it (not an answer kept from before).
+    write(repo, {"main.tf": BUDGET + OPEN_BUCKET.replace("false", "true")})
+    assert not {"CKV_AWS_53", "CKV_AWS_56"} & {rule for _, _, rule in
+                                               rules(findings(repo, [repo]))}
+    assert len(kept_answers(cache)) == 3
+    # A damaged entry is no answer: checkov runs, and the entry is written afresh.
+    for damaged in kept_answers(cache):
+        damaged.write_text('[["/main.tf", "not a line"')
+    write(repo, {"main.tf": BUDGET + OPEN_BUCKET, "modules/q/main.tf": "# a module\n"})
+    assert rules(findings(repo, [repo])) == rules(first)
+    assert json.loads(entry.read_text()) == rows
+
+
+def test_terraform_that_calls_a_module_outside_the_folder_is_never_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """checkov reads a local module wherever its source points; the key covers only the
+    folder scanned, so such an answer could go stale when the module changes."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    write(tmp_path, {"infra/main.tf": BUDGET + 'module "shared" {\n  source = "../shared"\n}\n',
+                     "shared/main.tf": OPEN_BUCKET})
+    found = findings(tmp_path, [tmp_path / "infra"])
+    assert kept_answers(cache) == []
+    monkeypatch.setenv("MICROGATE_NO_PARSE_CACHE", "1")
+    assert findings(tmp_path, [tmp_path / "infra"]) == found
+
+
+def test_another_checkov_is_another_key(tmp_path: Path) -> None:
+    """An upgrade or a reinstall rewrites checkov's files: its answers are not reused."""
+    from scaffold.iac import checkov_cache_key
+
+    write(tmp_path, {"infra/main.tf": BUDGET})
+    env = tmp_path / "env" / "bin"
+    write(env, {"checkov": "#!/bin/sh\n", "python": ""})
+    before = checkov_cache_key(tmp_path / "infra", env / "checkov")
+    assert before is not None
+    assert checkov_cache_key(tmp_path / "infra", env / "checkov") == before
+    (env / "checkov").write_text("#!/bin/sh\n# 3.2.501\n")
+    assert checkov_cache_key(tmp_path / "infra", env / "checkov") not in (before, None)
+    assert checkov_cache_key(tmp_path / "infra", tmp_path / "no" / "checkov") is None
