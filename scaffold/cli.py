@@ -232,7 +232,9 @@ def _cmd_lock(args: argparse.Namespace) -> int:
     repo = _folder(args.path)
     result = lock(repo, upgrade=args.upgrade_package)
     for path in result.written:
-        print(f"Pinned {path}")
+        print(f"Pinned {path}" + (" (pip-compile's answer for the same requirements, index "
+                                  "and cut-off day, kept from before)"
+                                  if path in result.kept else ""))
     from scaffold.licenseindex import refresh
 
     report = refresh(repo)

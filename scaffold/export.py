@@ -85,7 +85,7 @@ class CopierTemplate:
         return str(self.config.get("_answers_file", ".copier-answers.yml"))
 
 
-def _latest_release(repo: Path) -> str | None:
+def latest_release(repo: Path) -> str | None:
     from packaging.version import InvalidVersion, Version
 
     releases: list[tuple[Version, str]] = []
@@ -114,7 +114,7 @@ def open_template(source: str | None, vcs_ref: str | None = None) -> Iterator[Co
     try:
         checkout = scratch / "template"
         git(scratch, "clone", "--quiet", "--no-checkout", resolved, str(checkout))
-        ref = vcs_ref or _latest_release(checkout) or "HEAD"
+        ref = vcs_ref or latest_release(checkout) or "HEAD"
         try:
             git(checkout, "checkout", "--quiet", ref)
         except MicrogateError:

@@ -7,10 +7,11 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import MicrogateError
+from scaffold.lockcache import keep_lock, kept_lock, lock_key
 
 # (input, output) pairs, in the order they must be compiled.
 LOCK_PAIRS: tuple[tuple[str, str], ...] = (
@@ -43,6 +44,8 @@ class IndexUnreachable(MicrogateError):
 @dataclass(frozen=True)
 class LockResult:
     written: list[Path]
+    # written from pip-compile's answer kept for the same inputs (scaffold/lockcache.py)
+    kept: list[Path] = field(default_factory=list)
 
 
 def pip_compile_command(source: Path, output: Path) -> list[str]:
@@ -113,6 +116,7 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
     lockfile (if any) in place.
     """
     written = []
+    kept_answers = []
     for source_name, output_name in LOCK_PAIRS:
         source = repo / source_name
         if not source.is_file():
@@ -123,17 +127,27 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
         scratch = repo / f".{output_name}.microgate-tmp"
         if output.exists():
             scratch.write_bytes(output.read_bytes())
+        command = pip_compile_command(Path(source_name), Path(scratch.name))
+        command[-1:-1] = ["--uploaded-prior-to", cooldown_cutoff(repo)]
+        for package in upgrade or []:
+            command[-1:-1] = ["--upgrade-package", package]
+        env = _compile_env()
+        key = lock_key(repo, source_name, output.read_bytes() if output.is_file() else b"",
+                       command, env)
+        kept = kept_lock(key)
+        if kept is not None:
+            scratch.write_text(kept, encoding="utf-8")
+            scratch.replace(output)
+            written.append(output)
+            kept_answers.append(output)
+            continue
         try:
-            command = pip_compile_command(Path(source_name), Path(scratch.name))
-            command[-1:-1] = ["--uploaded-prior-to", cooldown_cutoff(repo)]
-            for package in upgrade or []:
-                command[-1:-1] = ["--upgrade-package", package]
             result = subprocess.run(
                 command,
                 cwd=repo,
                 capture_output=True,
                 text=True,
-                env=_compile_env(),
+                env=env,
                 timeout=COMPILE_TIMEOUT_SECONDS,
                 check=False,
             )
@@ -158,6 +172,7 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
                 (line for line in reversed(output_text.splitlines()) if line.strip()), ""
             )
             raise MicrogateError(f"pip-compile failed on {source_name}: {last.strip()}")
+        keep_lock(key, scratch.read_text(encoding="utf-8"))
         scratch.replace(output)
         written.append(output)
-    return LockResult(written)
+    return LockResult(written, kept_answers)

@@ -151,9 +151,29 @@ def pinned_hooks(hooks_repo: str | None = None, hooks_rev: str | None = None
     settings = platform_settings()
     repo = hooks_repo or os.environ.get("MICROGATE_HOOKS_REPO") or settings.hooks_repo or None
     rev = hooks_rev or os.environ.get("MICROGATE_HOOKS_REV") or settings.hooks_rev or None
-    if repo is None and rev is None:
+    if rev is None and repo is None:
         repo, rev = installed_from_checkout() or _installed_hook_store()
+    elif rev is None and repo is not None:
+        # An app that pins this microgate's own source (`microgate update` reads the repo
+        # from the app) keeps being pinned as `microgate new` pins it: at that source's
+        # commit, not at a release tag the source may not have.
+        from scaffold.hookstore import store_dir
+
+        checkout = installed_from_checkout()
+        if checkout is not None and _same_folder(repo, checkout[0]):
+            rev = checkout[1]
+        elif _same_folder(repo, str(store_dir())):
+            rev = _installed_hook_store()[1]
     return repo or DEFAULT_HOOKS_REPO, rev or f"v{__version__}"
+
+
+def _same_folder(repo: str, folder: str) -> bool:
+    if "://" in repo or repo.startswith("git@"):
+        return False
+    try:
+        return Path(repo).expanduser().resolve() == Path(folder).resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def policy_values(
@@ -200,6 +220,41 @@ def template_data(
                           for connector in data.get("connectors") or []]
     data.update(policy_values(manifest.tier, policy, hooks_repo=hooks_repo, hooks_rev=hooks_rev))
     return data
+
+
+# -- what an app was rendered with, beyond its answers -------------------------------------
+
+RENDERED_WITH = ("# Also rendered with (microgate keeps them here: copier does not record the "
+                 "platform's values, and renders the old release with them on update):")
+
+
+def record_rendered_data(app: Path, data: dict[str, Any]) -> None:
+    """Add to the answers file, after copier wrote it, the data it rendered with but does
+    not record (the platform's values: tier caps, the hooks' pin; answers to questions it
+    did not ask). On `microgate update` copier renders the app's old release from the
+    answers file: without these it would use the template's defaults, take the app's real
+    values for local edits and keep them, so a new hook pin would never land. They also
+    tell an app that is already current (scaffold/update.py). copier rewrites the file on
+    every update and never merges it, so the record is always the last render's."""
+    from scaffold import yamlio
+    from scaffold.update import ANSWERS_FILE
+
+    path = app / ANSWERS_FILE
+    try:
+        text = path.read_text(encoding="utf-8").split(RENDERED_WITH, 1)[0]
+        recorded = yamlio.load(text)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return
+    if not isinstance(recorded, dict):
+        return
+    unrecorded = {key: value for key, value in data.items() if key not in recorded}
+    if text and not text.endswith("\n"):
+        text += "\n"
+    import yaml
+
+    dumped = yaml.safe_dump(unrecorded, sort_keys=True, allow_unicode=True) if unrecorded \
+        else ""
+    path.write_text(f"{text}{RENDERED_WITH}\n{dumped}", encoding="utf-8")
 
 
 def render(
@@ -358,6 +413,7 @@ def new(manifest: Manifest, options: NewOptions, policy: TierPolicy | None = Non
         work = scratch_root / dest.name
         options.step("Writing the app's files from the template")
         render(source, work, data, vcs_ref=vcs_ref, unsafe=options.trust or is_bundled)
+        record_rendered_data(work, data)
         if any(connector.kind == "llm" for connector in manifest.connectors):
             from scaffold.prompts import add_connector_prompts
 

@@ -293,6 +293,9 @@ def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
     report = UpdateReport(str(repo), name, _version(answers), dry_run=options.dry_run)
     data = update_data(repo, options)
     report.name = str(data.get("name") or name)
+    if already_current(repo, answers, data, options.vcs_ref):
+        report.to_version = report.from_version
+        return report  # status "current": nothing to render, check or commit
     if options.dry_run:
         with tempfile.TemporaryDirectory(prefix="microgate-update-") as scratch:
             clone = Path(scratch) / repo.name
@@ -319,6 +322,54 @@ def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
     return report
 
 
+def already_current(repo: Path, answers: dict[str, Any], data: dict[str, Any],
+                    vcs_ref: str | None) -> bool:
+    """Whether copier would find nothing to bring: the release asked for is the commit the
+    app was last rendered from, its recorded answers are the manifest's, and the platform's
+    values (tier caps, the hooks' pin) are those it was rendered with (kept in the answers
+    file: scaffold/render.py, record_rendered_data). Rendering the same release with the
+    same values gives the same files, so copier is not run (~1.7 s an app). Anything not
+    known for sure (a template that is not a local git repo, no record of the values, an
+    answer that differs) is not current here, and copier decides."""
+    from scaffold.render import RENDERED_WITH
+
+    try:
+        if RENDERED_WITH not in (repo / ANSWERS_FILE).read_text(encoding="utf-8"):
+            return False
+    except (OSError, UnicodeDecodeError):
+        return False
+    if any(key not in answers or answers[key] != value for key, value in data.items()):
+        return False
+    return _same_release(str(answers["_src_path"]), answers.get("_commit"), vcs_ref)
+
+
+def _same_release(source: str, commit: Any, vcs_ref: str | None) -> bool:
+    """Whether ``vcs_ref`` (default: the latest release, as copier picks it) is the commit
+    ``commit`` names in the local git template ``source``."""
+    from scaffold.export import latest_release
+
+    template = Path(source).expanduser()
+    if not isinstance(commit, str) or not commit or not (template / ".git").exists() \
+            or vcs_ref in ("HEAD", ":current:"):
+        return False
+    try:
+        target = vcs_ref or latest_release(template)
+        if not target:
+            return False  # copier takes HEAD, with uncommitted changes
+        wanted = _commit_of(template, target)
+        return wanted is not None and wanted == _commit_of(template, commit)
+    except (MicrogateError, OSError):
+        return False
+
+
+def _commit_of(template: Path, ref: str) -> str | None:
+    try:
+        return git(template, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                   f"{ref}^{{commit}}").strip() or None
+    except MicrogateError:
+        return None
+
+
 def _restore(repo: Path) -> None:
     """Undo a failed or interrupted update: the tree was clean before it (ensure_clean),
     so the last commit is exactly what was there."""
@@ -329,8 +380,10 @@ def _restore(repo: Path) -> None:
 def _apply(repo: Path, data: dict[str, Any], options: UpdateOptions,
            report: UpdateReport) -> None:
     from scaffold.checks import spec
+    from scaffold.render import record_rendered_data
 
     run_copier_update(repo, data, options)
+    record_rendered_data(repo, data)
     report.to_version = _version(read_answers(repo))
     _collect(repo, report)
     changed = report.updated or report.added or report.deleted

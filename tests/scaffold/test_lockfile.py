@@ -74,3 +74,70 @@ def test_the_lockfile_is_made_from_releases_past_the_tiers_cooldown(
     # pip-compile gets --uploaded-prior-to this: the pins check then finds no release
     # younger than the tier waits for, whatever the index published this week.
     assert cooldown_cutoff(tmp_path, now) == f"{cutoff}T00:00:00Z"
+
+
+@pytest.mark.slow
+def test_the_same_requirements_are_pinned_once_and_a_change_is_pinned_afresh(
+        tmp_path: Path) -> None:
+    """pip-compile's answer is kept for the same inputs on the same cut-off day: a second
+    app with the same requirements gets the same bytes without asking the index."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for app in (one, two):
+        assert microgate("new", "--defaults", "--no-lock", "--set", "runtime=container",
+                         str(app)).returncode == 0
+    first = microgate("lock", str(one), timeout=600)
+    assert first.returncode == 0, first.output
+    assert "kept from before" not in first.stdout
+    second = microgate("lock", str(two), timeout=600)
+    assert second.returncode == 0, second.output
+    assert second.stdout.count("kept from before") == 2, second.stdout
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        assert (one / name).read_bytes() == (two / name).read_bytes()
+    with (two / "requirements-dev.in").open("a") as handle:
+        handle.write("iniconfig>=2\n")
+    third = microgate("lock", str(two), timeout=600)
+    assert third.returncode == 0, third.output
+    # (the lockfiles being refreshed are inputs too: pip-compile keeps their pins)
+    assert "kept from before" not in third.stdout
+    assert "iniconfig==" in (two / "requirements-dev.txt").read_text()
+    assert (one / "requirements.txt").read_bytes() == (two / "requirements.txt").read_bytes()
+
+
+def test_a_kept_answer_is_keyed_by_every_input_and_never_for_what_points_elsewhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scaffold.lockcache import lock_key
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "app").mkdir()
+    app = tmp_path / "app"
+    (app / "requirements.in").write_text("flask>=3.0\n")
+    (app / "requirements-dev.in").write_text("-r requirements.in\npytest>=8\n")
+    command = ["python", "-m", "piptools", "compile", "--uploaded-prior-to", "2026-12-01"]
+    env = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "XDG_CONFIG_DIRS": str(tmp_path / "etc"),
+           "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}
+
+    def key(name: str = "requirements-dev.in", previous: bytes = b"", **changes: str) -> str | None:
+        return lock_key(app, name, previous, changes.get("argv", "").split() or command,
+                        {**env, **{k: v for k, v in changes.items() if k != "argv"}})
+
+    base = key()
+    assert base is not None and key() == base
+    assert key(previous=b"flask==3.0.0\n") != base  # the lockfile refreshed keeps its pins
+    assert key(argv="python -m piptools compile --uploaded-prior-to 2026-12-02") != base
+    assert key(PIP_INDEX_URL="https://mirror.example/simple") != base
+    (app / "requirements.in").write_text("flask>=3.1\n")  # an included file changed
+    assert key() not in (base, None)
+    # what pip's settings name: a constraints file from pip.conf
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("werkzeug<3\n")
+    (tmp_path / "etc" / "pip").mkdir(parents=True)
+    (tmp_path / "etc" / "pip" / "pip.conf").write_text(f"[global]\nconstraint = {constraints}\n")
+    constrained = key()
+    constraints.write_text("werkzeug<4\n")
+    assert key() not in (constrained, None)
+    # requirements that point outside the files in the key are never kept
+    for line in ("-e ./lib", "-r ../shared.in", "-r /etc/passwd", "./wheels/x.whl",
+                 "pkg @ https://example.com/pkg.whl", "--find-links ./wheels",
+                 "git+https://example.com/x.git", "--index-url https://example.com/simple"):
+        (app / "requirements-dev.in").write_text(f"-r requirements.in\n{line}\n")
+        assert key() is None, line

@@ -114,6 +114,60 @@ def test_already_current_and_commit(app: Path) -> None:
     assert again.returncode == 0 and "Already current: nothing to update." in again.stdout
 
 
+def clones_the_template(app: Path, tmp_path: Path, *args: str) -> tuple[Any, bool]:
+    """`microgate update APP ARGS`, and whether git was asked to clone the template (what
+    copier does first); GIT_TRACE logs every git command."""
+    trace = tmp_path / f"git-trace-{len(list(tmp_path.glob('git-trace-*')))}"
+    result = microgate("update", str(app), *args, env={"GIT_TRACE": str(trace)})
+    return result, "clone" in trace.read_text(errors="replace")
+
+
+def test_an_app_at_the_release_with_the_platforms_values_is_current_without_copier(
+        app: Path, tmp_path: Path) -> None:
+    answers = yaml.safe_load((app / ".copier-answers.yml").read_text())
+    assert answers["tier_caps"]["lambda_memory_mb"] == 512 and answers["hooks_rev"]
+    result, cloned = clones_the_template(app, tmp_path, "--vcs-ref", "v1.0.0")
+    assert result.returncode == 0 and "Already current: nothing to update." in result.stdout
+    assert not cloned and status(app) == ""
+    # An answer the manifest no longer has: copier renders it.
+    edit(app, "microapp.yaml", "monthly_budget_usd: 20.0", "monthly_budget_usd: 40.0")
+    commit_all(app, "a bigger budget")
+    result, cloned = clones_the_template(app, tmp_path, "--vcs-ref", "v1.0.0")
+    assert cloned and result.returncode == 0, result.output
+    assert ".copier-answers.yml" in status(app)
+    git(app, "reset", "--hard", "--quiet")
+
+
+def test_a_new_platform_value_at_the_same_release_is_rendered(app: Path, tmp_path: Path) -> None:
+    """The platform moves the hooks' pin: it lands, though the template has not changed."""
+    result, cloned = clones_the_template(app, tmp_path, "--vcs-ref", "v1.0.0", "--hooks-rev",
+                                         "v9.9.9", "--no-check")
+    assert cloned and result.returncode == 0, result.output
+    assert "rev: v9.9.9" in (app / ".pre-commit-config.yaml").read_text()
+    assert "<<<<<<<" not in (app / ".copier-answers.yml").read_text()
+    commit_all(app, "the new pin")
+    again, cloned = clones_the_template(app, tmp_path, "--vcs-ref", "v1.0.0", "--hooks-rev",
+                                       "v9.9.9")
+    assert not cloned and "Already current" in again.stdout
+
+
+def test_without_a_record_of_the_platforms_values_copier_decides(app: Path,
+                                                                 tmp_path: Path) -> None:
+    """Apps made before the record, or whose record was edited: copier renders them."""
+    answers = app / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace("  lambda_memory_mb: 512",
+                                                   "  lambda_memory_mb: 128"))
+    commit_all(app, "a record that matches nothing")
+    result, cloned = clones_the_template(app, tmp_path, "--vcs-ref", "v1.0.0")
+    assert cloned and result.returncode == 0, result.output
+    git(app, "checkout", "--", ".")
+    answers.write_text(answers.read_text().split("# Also rendered with", 1)[0])
+    commit_all(app, "no record")
+    result, cloned = clones_the_template(app, tmp_path, "--vcs-ref", "v1.0.0")
+    assert cloned and result.returncode == 0, result.output
+    assert "# Also rendered with" in answers.read_text()  # recorded by this update
+
+
 def test_a_migration_renames_a_manifest_field_and_the_manifest_stays_valid(app: Path) -> None:
     edit(app, "microapp.yaml", "cost_center: 'unassigned'", "cost_center: 'cc-77'")
     commit_all(app, "our cost centre")
