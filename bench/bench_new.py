@@ -1,6 +1,9 @@
-"""Issue 2: `microgate new --defaults` (no lockfile) against copier's own copy.
+"""Issue 2: `microgate new --defaults` (no lockfile) against copier's own copy; with
+--lock, `microgate lock` against pip-compile run by hand on the same requirement files
+(the first app asks pip-compile; another app with the same requirements gets the answer
+kept for the same inputs and cut-off day).
 
-Run: python bench/bench_new.py [--runs N]
+Run: python bench/bench_new.py [--runs N] [--lock]
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from common import REPO_ROOT, median_of, report, time_command  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--lock", action="store_true",
+                        help="also time `microgate lock` against pip-compile (needs the index)")
     args = parser.parse_args(argv)
     template = REPO_ROOT / "templates" / "microapp"
     work = Path(tempfile.mkdtemp(prefix="bench-new-"))
@@ -40,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         copier_median, _ = median_of(args.runs, copier_copy)
         files_median, _ = median_of(args.runs, microgate_files_only)
         new_median, samples = median_of(args.runs, microgate_new)
+        if args.lock:
+            lock_figures(work, env, min(args.runs, 3))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(
@@ -55,6 +62,35 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  samples (ms): {', '.join(f'{s * 1000:.0f}' for s in samples)}")
     print(f"  verdict: {'PASS' if new_median <= 1.5 else 'MISS'} (median {new_median:.2f} s)")
     return 0
+
+
+def lock_figures(work: Path, env: dict[str, str], runs: int) -> None:
+    """pip-compile by hand (what a developer runs) against `microgate lock`, on apps with
+    the same requirements and a cache of the benchmark's own."""
+    from scaffold.lockfile import cooldown_cutoff, pip_compile_command
+
+    env = {**env, "XDG_CACHE_HOME": str(work / "cache")}
+    apps = []
+    for i in range(runs + 1):
+        app = work / f"lock-{i}"
+        time_command([sys.executable, "-m", "scaffold", "new", "--defaults", "--no-lock",
+                      "--no-git", str(app)], env=env)
+        apps.append(app)
+
+    def by_hand(i: int) -> float:
+        command = pip_compile_command(Path("requirements.in"), Path(f"by-hand-{i}.txt"))
+        command[-1:-1] = ["--uploaded-prior-to", cooldown_cutoff(apps[i])]
+        return time_command(command, cwd=apps[i], env=env)
+
+    hand_median, _ = median_of(runs, by_hand)
+    first = time_command([sys.executable, "-m", "scaffold", "lock", str(apps[-1])], env=env)
+    kept_median, _ = median_of(runs, lambda i: time_command(
+        [sys.executable, "-m", "scaffold", "lock", str(apps[i])], env=env))
+    report(f"pin an app's requirements (requirements.in and -dev.in), median of {runs}",
+           [("pip-compile by hand, requirements.in alone", hand_median),
+            ("microgate lock, the first app (pip-compile, both files)", first),
+            ("microgate lock, another app, same inputs (answer kept)", kept_median)])
+    print(f"  ratio kept / pip-compile by hand: {kept_median / hand_median:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Where the test suite's time goes (issue 18: the whole suite in at most 5 minutes).
 
-Run: python bench/bench_testsuite.py [PYTEST ARGS...]
+Run: python bench/bench_testsuite.py [--keep TIMELINE.jsonl] [PYTEST ARGS...]
 
 Runs `python -m pytest` (the README's command, with any arguments given) with a small
 plugin that records, for every test, its worker, start, wall time and CPU time (the
@@ -51,6 +51,9 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def main(argv: list[str]) -> int:
+    keep = None
+    if argv[:1] == ["--keep"] and len(argv) > 1:
+        keep, argv = Path(argv[1]), argv[2:]
     with tempfile.TemporaryDirectory(prefix="bench-testsuite-") as scratch:
         (Path(scratch) / "microgate_timeline.py").write_text(PLUGIN, encoding="utf-8")
         timeline = Path(scratch) / "timeline.jsonl"
@@ -63,6 +66,8 @@ def main(argv: list[str]) -> int:
         elapsed = time.perf_counter() - started
         rows = [json.loads(line) for line in timeline.read_text(encoding="utf-8").splitlines()] \
             if timeline.is_file() else []
+        if keep is not None and timeline.is_file():
+            keep.write_bytes(timeline.read_bytes())
     if not rows:
         print("no test ran")
         return result.returncode or 1
@@ -89,7 +94,7 @@ def main(argv: list[str]) -> int:
         cpu[name] += row["cpu"]
         count[name] += 1
     print("\n== files that took longest (wall s, CPU s, tests)")
-    for name, seconds in wall.most_common(15):
+    for name, seconds in wall.most_common(25):
         print(f"  {seconds:7.1f} {cpu[name]:7.1f} {count[name]:5d}  {name}")
     print("\n== tests that took longest (wall s, CPU s)")
     for row in sorted(rows, key=lambda r: -r["wall"])[:15]:

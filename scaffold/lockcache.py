@@ -117,7 +117,8 @@ def _pip_settings(env: dict[str, str]) -> list[bytes]:
     parts: list[bytes] = []
     values: list[str] = []
     for name, value in sorted(env.items()):
-        if name.startswith("PIP_"):
+        # pip-tools' cache of package metadata by release is not an input to the answer
+        if name.startswith("PIP_") and name != "PIP_TOOLS_CACHE_DIR":
             parts.append(f"env {name}={value}".encode())
             values.append(value)
     for config in _pip_config_files(env):

@@ -85,6 +85,9 @@ def test_the_same_requirements_are_pinned_once_and_a_change_is_pinned_afresh(
     for app in (one, two):
         assert microgate("new", "--defaults", "--no-lock", "--set", "runtime=container",
                          str(app)).returncode == 0
+        # inputs no other test of the run has (the kept answers are the run's)
+        with (app / "requirements.in").open("a") as handle:
+            handle.write(f"# {tmp_path.name}\n")
     first = microgate("lock", str(one), timeout=600)
     assert first.returncode == 0, first.output
     assert "kept from before" not in first.stdout
