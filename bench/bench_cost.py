@@ -5,7 +5,7 @@ Run: python bench/bench_cost.py INFRACOST_CHECKOUT
 infracost keeps, for each AWS resource type it prices, a Terraform file, a usage file and
 the table it prints for them (internal/providers/terraform/aws/testdata/<type>_test/, the
 "golden" files). This reads a fetched checkout of infracost (nothing of it is copied
-here), estimates the same Terraform with the same usage through scaffold/cost.py, and
+here), estimates the same Terraform with the same usage through scaffold/engines/cost.py, and
 prints, per resource type both price, how many resources agree within 10% and the worst
 ratio, then the resources left out of the comparison and why:
 
@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml  # noqa: E402
 
-from scaffold.cost import PRICERS, USAGE_KEYS, estimate  # noqa: E402
-from scaffold.terraform import load_module  # noqa: E402
+from scaffold.engines.cost import PRICERS, USAGE_KEYS, estimate  # noqa: E402
+from scaffold.engines.terraform import load_module  # noqa: E402
 
 TESTDATA = Path("internal/providers/terraform/aws/testdata")
 # Where the two disagree on purpose, with the reason; printed, not counted as a miss.

@@ -315,7 +315,7 @@ def part_tree(count: int, work: Path) -> None:
     their_secrets = {(name, entry["hashed_secret"])
                      for name, entries in json.loads(theirs.stdout)["results"].items()
                      for entry in entries}
-    from scaffold.secrets import DroppedCandidate, SecretScanner, decode_text
+    from scaffold.engines.secrets import DroppedCandidate, SecretScanner, decode_text
 
     # Each of detect-secrets' findings is either reported by microgate (under its rule's
     # hash or detect-secrets' own) or rejected by a named precision filter.

@@ -34,8 +34,8 @@ ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
 
 def public_repo(repo: Path) -> bool:
     """microgate's IaC check on a public tree next to bare checkov; True when it holds."""
-    from scaffold.iac import skipped_checks
-    from scaffold.tools import find_tool
+    from scaffold.engines.iac import skipped_checks
+    from scaffold.engines.tools import find_tool
 
     checkov = str(find_tool("checkov"))
     start = time.perf_counter()

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 def lock_figures(work: Path, env: dict[str, str], runs: int) -> None:
     """pip-compile by hand (what a developer runs) against `microgate lock`, on apps with
     the same requirements and a cache of the benchmark's own."""
-    from scaffold.lockfile import cooldown_cutoff, pip_compile_command
+    from scaffold.generation.lockfile import cooldown_cutoff, pip_compile_command
 
     env = {**env, "XDG_CACHE_HOME": str(work / "cache")}
     apps = []

@@ -29,7 +29,8 @@ MAX_BYTES = 500_000
 
 
 def parser_for(kind: str, path: Path) -> Callable[[], Any]:
-    from scaffold import terraform, tomlio, yamlio
+    from scaffold import tomlio, yamlio
+    from scaffold.engines import terraform
 
     data = path.read_bytes()
     if kind == "terraform":

@@ -55,7 +55,7 @@ def hook(name: str, repo: Path, files: list[str]) -> tuple[int, str, float]:
 
 
 def lockfiles_of(repo: Path) -> list[str]:
-    from scaffold.deps.lockfiles import lockfiles
+    from scaffold.engines.deps.lockfiles import lockfiles
 
     return lockfiles(repo)
 
@@ -130,14 +130,14 @@ def _test_functions(repo: Path) -> list[tuple[Path, str, int, int, str]]:
 
 
 def _untested(repo: Path) -> set[str]:
-    from scaffold.testpresence import analyse
+    from scaffold.engines.testpresence import analyse
 
     coverage = analyse(repo)
     return {f"{name.module}.{name.name}" for _, names in coverage.untested() for name in names}
 
 
 def measure_tests(checkout: Path) -> bool:
-    from scaffold.testpresence import analyse
+    from scaffold.engines.testpresence import analyse
 
     with tempfile.TemporaryDirectory(prefix="bench-tests-") as scratch:
         repo = Path(scratch) / checkout.name

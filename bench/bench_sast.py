@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             "      - id: microgate-sast\n")
         subprocess.run(["git", "add", "--all"], cwd=app, check=True)
         semgrep = str(Path(sys.executable).parent / "semgrep")
-        from scaffold.sast import write_expanded_rules
+        from scaffold.engines.sast import write_expanded_rules
 
         write_expanded_rules(work / "rules")  # the rules as semgrep reads them
         for example in (work / "rules").glob("*.py"):

@@ -53,7 +53,7 @@ def corpus(checkouts: list[Path]) -> list[Example]:
 
 def reference_flags(checkouts: list[Path], examples: list[Example]) -> set[str]:
     """The false examples that gitleaks' own full configuration reports as secrets."""
-    from scaffold.secrets.rules import RuleMatcher, read_rule_file
+    from scaffold.engines.secrets.rules import RuleMatcher, read_rule_file
 
     configs = [path / "config" / "gitleaks.toml" for path in checkouts]
     configs += [path / "gitleaks.toml" for path in checkouts]
@@ -76,7 +76,7 @@ def write_examples(examples: list[Example], folder: Path) -> dict[str, Example]:
 
 
 def microgate_flags(folder: Path, names: list[str]) -> tuple[set[str], float]:
-    from scaffold.secrets import scan_paths
+    from scaffold.engines.secrets import scan_paths
 
     start = time.perf_counter()
     report = scan_paths(folder, names)

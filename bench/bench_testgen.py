@@ -5,13 +5,13 @@ Run: python bench/bench_testgen.py [--runs N] [--library CHECKOUT ...] [--max-fu
 
 Part 1 times planning and validating the tests on a 50-function module (target: under
 1 s) and, apart, the pytest run that checks them; then one run of those tests and one
-mutation score started warm (scaffold/testwarmup.py) and cold, as every run was before.
+mutation score started warm (scaffold/generation/testwarmup.py) and cold, as every run was before.
 
 Part 2, for each public library given (a checkout: its tests removed here, its own
 pytest configuration kept), runs `microgate tests generate` without an LLM and prints,
 per library: the public functions that have a docstring example or full type hints, how
 many of them got a kept, passing test (target: at least 80%), generated tests that did
-not parse (target: 0), and the mutation score of the kept tests (scaffold/mutation.py:
+not parse (target: 0), and the mutation score of the kept tests (scaffold/generation/mutation.py:
 the share of small slips in each function they catch) beside the tests Hypothesis'
 ghostwriter (`hypothesis write`) writes for the same functions (target: at least 1.5x).
 The ghostwriter needs `pip install 'hypothesis[cli]'`; without it that column is skipped.
@@ -76,7 +76,7 @@ def eligible_functions(repo: Path, limit: int) -> list[tuple[str, str, str]]:
     or full type hints: what the generator promises to cover."""
     import ast
 
-    from scaffold.testpresence import analyse
+    from scaffold.engines.testpresence import analyse
 
     found = []
     for module in analyse(repo).sources:
@@ -114,8 +114,9 @@ def ghostwriter_tests(repo: Path, module: str, function: str) -> str | None:
 
 def measure_library(checkout: Path, work: Path, limit: int, mutants: int
                     ) -> dict[str, float] | None:
-    from scaffold import mutation, sandbox
-    from scaffold.testgen import generate
+    from scaffold import sandbox
+    from scaffold.generation import mutation
+    from scaffold.generation.testgen import generate
 
     if not checkout.is_dir():
         print(f"  {checkout}: not a folder, skipped")
@@ -172,10 +173,11 @@ def measure_library(checkout: Path, work: Path, limit: int, mutants: int
 
 def warm_start(work: Path, runs: int) -> None:
     """One run of the written tests and one mutation score, each run started from a copy
-    of the seed (scaffold/testwarmup.py) and started cold, as every run did before it."""
-    from scaffold import sandbox, testwarmup
-    from scaffold.mutation import score
-    from scaffold.testgen import run_tests
+    of the seed (scaffold/generation/testwarmup.py) and started cold, as every run did before it."""
+    from scaffold import sandbox
+    from scaffold.generation import testwarmup
+    from scaffold.generation.mutation import score
+    from scaffold.generation.testgen import run_tests
 
     sandboxed = sandbox.available()
     testwarmup.seed()  # made once per environment: not part of a run's time
@@ -232,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                      r["ours"] >= 1.5 * r["theirs"] for r in results)
             print("\n== all libraries")
             verdict(ok)
-    from scaffold.testgen import ModulePlan, generate, plan_module, render_file, validate
-    from scaffold.testpresence import analyse
+    from scaffold.engines.testpresence import analyse
+    from scaffold.generation.testgen import ModulePlan, generate, plan_module, render_file, validate
 
     work = Path(tempfile.mkdtemp(prefix="bench-testgen-"))
     try:

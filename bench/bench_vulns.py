@@ -39,7 +39,7 @@ HASH = " --hash=sha256:" + "0" * 64
 def reference(database: Path, package: str, version: str) -> set[str]:
     """The database's own records for ``package`` whose ranges include ``version``."""
     from scaffold import yamlio
-    from scaffold.deps.osv import affects
+    from scaffold.engines.deps.osv import affects
 
     found = set()
     for folder in (database / "vulns").iterdir():
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.database is None or not (args.database / "vulns").is_dir():
         print("skipped: pass the path of a checkout of the PyPA advisory database")
         return 0
-    from scaffold.deps.advisories import read_cache
-    from scaffold.deps.osv import vulnerabilities
+    from scaffold.engines.deps.advisories import read_cache
+    from scaffold.engines.deps.osv import vulnerabilities
 
     work = Path(tempfile.mkdtemp(prefix="bench-vulns-"))
     try:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sast_families import FAMILIES, Family  # noqa: E402
 
-from scaffold.sast import scan  # noqa: E402
+from scaffold.engines.sast import scan  # noqa: E402
 
 ANNOTATION = re.compile(r"#\s*(?P<kind>ruleid|ok|todoruleid|todook|deepruleid|deepok|fn|fp)"
                         r"\s*:\s*(?P<ids>[\w.,\s-]+)")

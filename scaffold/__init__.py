@@ -22,11 +22,11 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Manifest": "scaffold.manifest",
-    "NewOptions": "scaffold.render",
-    "NewResult": "scaffold.render",
+    "NewOptions": "scaffold.generation.render",
+    "NewResult": "scaffold.generation.render",
     "default_policy": "scaffold.policy",
-    "new": "scaffold.render",
-    "to_manifest": "scaffold.answers",
+    "new": "scaffold.generation.render",
+    "to_manifest": "scaffold.generation.answers",
 }
 
 __all__ = ["__version__", *_LAZY]

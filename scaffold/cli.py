@@ -77,7 +77,12 @@ def _add_new(subparsers: Any) -> None:
 
 def _gather_answers(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     """Collect answers; return them and whether they came from a person (the wizard)."""
-    from scaffold.answers import default_answers, missing_keys, parse_set_pairs, read_data_file
+    from scaffold.generation.answers import (
+        default_answers,
+        missing_keys,
+        parse_set_pairs,
+        read_data_file,
+    )
     from scaffold.policy import default_policy
 
     policy = default_policy()
@@ -99,7 +104,7 @@ def _gather_answers(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         raise UsageError(
             "no terminal to ask the questions on; pass --defaults, or --data-file answers.yaml"
         )
-    from scaffold.wizard import Wizard, load_saved_answers
+    from scaffold.generation.wizard import Wizard, load_saved_answers
 
     answered = load_saved_answers() if args.resume else {}
     if answered:
@@ -109,16 +114,16 @@ def _gather_answers(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from scaffold.answers import to_manifest
+    from scaffold.generation.answers import to_manifest
+    from scaffold.generation.render import NewOptions, new
     from scaffold.policy import default_policy
-    from scaffold.render import NewOptions, new
 
     if args.resume and (args.defaults or args.data_file):
         raise UsageError("--resume continues the wizard: leave out --defaults and --data-file")
     answers, interactive = _gather_answers(args)
     source = str(args.data_file) if args.data_file and not interactive else "answers"
     if interactive:
-        from scaffold.wizard import Wizard
+        from scaffold.generation.wizard import Wizard
 
         def problem(candidate: dict[str, Any]) -> str | None:
             try:
@@ -148,7 +153,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
     )
     result = new(manifest, options)
     if interactive:
-        from scaffold.wizard import forget_answers
+        from scaffold.generation.wizard import forget_answers
 
         forget_answers()
     print(f"Created {manifest.name} in {result.path}")
@@ -157,10 +162,10 @@ def _cmd_new(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"Note: {note}")
     if interactive:
-        from scaffold.wizard import Wizard
+        from scaffold.generation.wizard import Wizard
 
         if Wizard(default_policy(), {}).offer_tests():
-            from scaffold.testgen import LLMGenerator, generate
+            from scaffold.generation.testgen import LLMGenerator, generate
 
             generation = generate(result.path, llm=LLMGenerator.configured(),
                                   on_failure=_failure_chooser("ask"))
@@ -201,7 +206,7 @@ def _add_update(subparsers: Any) -> None:
 def _cmd_update(args: argparse.Namespace) -> int:
     import json
 
-    from scaffold.update import UpdateOptions, exit_code, update
+    from scaffold.platform.update import UpdateOptions, exit_code, update
 
     options = UpdateOptions(vcs_ref=args.vcs_ref, trust=args.trust, dry_run=args.dry_run,
                             check=not args.no_check, commit=args.commit,
@@ -227,7 +232,7 @@ def _add_lock(subparsers: Any) -> None:
 
 
 def _cmd_lock(args: argparse.Namespace) -> int:
-    from scaffold.lockfile import lock
+    from scaffold.generation.lockfile import lock
 
     repo = _folder(args.path)
     result = lock(repo, upgrade=args.upgrade_package)
@@ -235,7 +240,7 @@ def _cmd_lock(args: argparse.Namespace) -> int:
         print(f"Pinned {path}" + (" (pip-compile's answer for the same requirements, index "
                                   "and cut-off day, kept from before)"
                                   if path in result.kept else ""))
-    from scaffold.licenseindex import refresh
+    from scaffold.engines.licenseindex import refresh
 
     report = refresh(repo)
     print(f"Recorded the licenses of {len(report.looked_up) + len(report.kept)} packages in "
@@ -312,7 +317,7 @@ def _record_last_check(repo: Path, results: dict[str, Any], *, all_files: bool) 
     import datetime as dt
     import json
 
-    from scaffold.fleet import LAST_CHECK
+    from scaffold.platform.fleet import LAST_CHECK
 
     if not all_files or not (repo / ".git").is_dir():
         return
@@ -375,13 +380,13 @@ def _add_fleet(subparsers: Any) -> None:
 
 
 def _fleet_rows(args: argparse.Namespace) -> Any:
-    from scaffold.fleet import discover, inventory
+    from scaffold.platform.fleet import discover, inventory
 
     return inventory(discover(args.paths, args.from_file))
 
 
 def _print_rows(rows: Any, output_format: str) -> None:
-    from scaffold.fleet import as_csv, as_json, as_table
+    from scaffold.platform.fleet import as_csv, as_json, as_table
 
     sys.stdout.write({"table": as_table, "json": as_json, "csv": as_csv}[output_format](rows))
 
@@ -392,7 +397,7 @@ def _cmd_fleet_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_fleet_expired(args: argparse.Namespace) -> int:
-    from scaffold.fleet import expired
+    from scaffold.platform.fleet import expired
 
     rows = expired(_fleet_rows(args), args.within)
     if rows or args.format != "table":
@@ -403,7 +408,7 @@ def _cmd_fleet_expired(args: argparse.Namespace) -> int:
 
 
 def _cmd_fleet_report(args: argparse.Namespace) -> int:
-    from scaffold.fleetreport import write_report
+    from scaffold.platform.fleetreport import write_report
 
     rows = _fleet_rows(args)
     try:
@@ -415,7 +420,7 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_fleet_workflow(args: argparse.Namespace) -> int:
-    from scaffold.render import microgate_requirement, pinned_hooks
+    from scaffold.generation.render import microgate_requirement, pinned_hooks
     from scaffold.resources import bundled_template, templates_dir
 
     text = (templates_dir() / "platform" / "microgate-fleet.yml").read_text(encoding="utf-8")
@@ -435,7 +440,7 @@ def _cmd_fleet_workflow(args: argparse.Namespace) -> int:
 def _cmd_fleet_update(args: argparse.Namespace) -> int:
     import json
 
-    from scaffold.fleet import discover, progress_bar, update_all
+    from scaffold.platform.fleet import discover, progress_bar, update_all
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
@@ -479,7 +484,7 @@ def _add_template(subparsers: Any) -> None:
 
 
 def _cmd_template_export(args: argparse.Namespace) -> int:
-    from scaffold.export import export_backstage, export_cookiecutter
+    from scaffold.platform.export import export_backstage, export_cookiecutter
 
     common = {"template": args.template, "vcs_ref": args.vcs_ref, "trust": args.trust,
               "hooks_repo": args.hooks_repo, "hooks_rev": args.hooks_rev}
@@ -589,7 +594,7 @@ def _add_doctor(subparsers: Any) -> None:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from scaffold.doctor import diagnose
+    from scaffold.platform.doctor import diagnose
 
     repo = _folder(args.path)
     if not (repo / "microapp.yaml").is_file():
@@ -636,9 +641,9 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     import json
 
     from scaffold.checks import CheckResult
+    from scaffold.engines.risk import score
     from scaffold.findings import Finding
     from scaffold.manifest import read_manifest
-    from scaffold.risk import score
 
     repo = args.repo.resolve()
     loaded = read_manifest(repo / "microapp.yaml")
@@ -713,7 +718,7 @@ def _add_tests(subparsers: Any) -> None:
 
 
 def _failure_chooser(choice: str | None) -> Any:
-    from scaffold.testgen import drop_failing
+    from scaffold.generation.testgen import drop_failing
 
     if choice is None:
         choice = "ask" if sys.stdin.isatty() and sys.stdout.isatty() else "drop"
@@ -725,7 +730,7 @@ def _failure_chooser(choice: str | None) -> Any:
         return fixed
 
     def ask(test: str, output: str, can_regenerate: bool) -> str:
-        from scaffold.wizard import ask_failed_test
+        from scaffold.generation.wizard import ask_failed_test
 
         tail = [line for line in output.splitlines() if line.strip()][:15]
         print(f"\nThe generated test {test} failed:")
@@ -736,7 +741,7 @@ def _failure_chooser(choice: str | None) -> Any:
 
 
 def _cmd_tests_generate(args: argparse.Namespace) -> int:
-    from scaffold.testgen import LLMGenerator, generate
+    from scaffold.generation.testgen import LLMGenerator, generate
 
     repo = _folder(args.repo)
     paths = [Path(p).as_posix() for p in args.paths]
@@ -746,7 +751,7 @@ def _cmd_tests_generate(args: argparse.Namespace) -> int:
               f"(prompt {llm.prompt.name} v{llm.prompt.version})")
     only = None
     if args.changed_since:
-        from scaffold.testgen import changed_names
+        from scaffold.generation.testgen import changed_names
 
         only = changed_names(repo, args.changed_since)
         if not only:
@@ -764,7 +769,7 @@ def _cmd_tests_generate(args: argparse.Namespace) -> int:
 
 def _print_mutation_scores(repo: Path, report: Any) -> None:
     from scaffold import sandbox
-    from scaffold.mutation import score
+    from scaffold.generation.mutation import score
 
     tests: dict[tuple[str, str], list[str]] = {}
     for module, name, test_id in report.kept:
@@ -858,8 +863,8 @@ def _prompt_threshold(repo: Path, given: float | None) -> float:
 def _cmd_prompts_eval(args: argparse.Namespace) -> int:
     import json
 
-    from scaffold.llm import ChatRequest, configured_client
-    from scaffold.prompts import CASSETTE_FILE, Cassette, evaluate
+    from scaffold.engines.prompts import CASSETTE_FILE, Cassette, evaluate
+    from scaffold.generation.llm import ChatRequest, configured_client
 
     repo = _folder(args.path)
     threshold = _prompt_threshold(repo, args.threshold)
@@ -896,7 +901,7 @@ def _cmd_prompts_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_prompts_release(args: argparse.Namespace) -> int:
-    from scaffold.prompts import release
+    from scaffold.engines.prompts import release
 
     entry = release(_folder(args.repo), args.name)
     print(f"{entry.name}: v{entry.version} released and in use, pinned to {entry.model}; "
@@ -916,7 +921,7 @@ def _add_licenses(subparsers: Any) -> None:
 
 
 def _cmd_licenses_refresh(args: argparse.Namespace) -> int:
-    from scaffold.licenseindex import refresh
+    from scaffold.engines.licenseindex import refresh
 
     report = refresh(_folder(args.path), everything=args.all)
     print(f"Looked up {len(report.looked_up)}, kept {len(report.kept)}, dropped "
@@ -978,8 +983,8 @@ def _scan_targets(paths: list[Path], all_files: bool) -> tuple[Path, list[str]]:
 
 def _cmd_secrets_scan(args: argparse.Namespace) -> int:
     from scaffold import __version__
+    from scaffold.engines.secrets import BASELINE_FILE, SecretScanner, formats, scan_paths
     from scaffold.redact import redact
-    from scaffold.secrets import BASELINE_FILE, SecretScanner, formats, scan_paths
 
     if args.output and not args.output.parent.is_dir():
         raise UsageError(f"{args.output}: no such folder {args.output.parent}; create it first")
@@ -1002,8 +1007,8 @@ def _cmd_secrets_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_secrets_rules(args: argparse.Namespace) -> int:
-    from scaffold.secrets import default_secrets_policy, load_rules
-    from scaffold.secrets.formats import rules_table
+    from scaffold.engines.secrets import default_secrets_policy, load_rules
+    from scaffold.engines.secrets.formats import rules_table
 
     ruleset = load_rules(default_secrets_policy())
     sys.stdout.write(rules_table(ruleset.rules, ruleset.disabled))
@@ -1011,8 +1016,8 @@ def _cmd_secrets_rules(args: argparse.Namespace) -> int:
 
 
 def _cmd_secrets_baseline(args: argparse.Namespace) -> int:
+    from scaffold.engines.secrets import BASELINE_FILE, scan_paths, write_baseline
     from scaffold.gitops import repo_files
-    from scaffold.secrets import BASELINE_FILE, scan_paths, write_baseline
 
     repo = _folder(args.path)
     names = [n for n in repo_files(repo) if n != BASELINE_FILE]
@@ -1114,7 +1119,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_licenses(subparsers)
     _add_secrets(subparsers)
     _add_manifest(subparsers)
-    from scaffold.deps.cli import add_sbom, add_vulns
+    from scaffold.engines.deps.cli import add_sbom, add_vulns
 
     add_vulns(subparsers, _Parser)
     add_sbom(subparsers)

@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scaffold import yamlio
+from scaffold.engines.expiry import expiry_problem
 from scaffold.errors import MicrogateError
-from scaffold.expiry import expiry_problem
 from scaffold.policy import TierPolicy
 
 MANIFEST_FILE = "microapp.yaml"

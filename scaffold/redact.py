@@ -31,8 +31,8 @@ def _rules() -> Any:
     from scaffold.errors import MicrogateError
 
     try:
-        from scaffold.secrets import default_secrets_policy, load_rules
-        from scaffold.secrets.rules import RuleMatcher
+        from scaffold.engines.secrets import default_secrets_policy, load_rules
+        from scaffold.engines.secrets.rules import RuleMatcher
 
         return RuleMatcher(load_rules(default_secrets_policy()))
     except (ImportError, OSError, ValueError, KeyError, TypeError, AttributeError,

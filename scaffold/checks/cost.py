@@ -43,14 +43,14 @@ class CostInputs:
 
 def terraform_dirs(repo: Path) -> list[Path]:
     """The root modules of the repo: folders with .tf files no other one calls."""
-    from scaffold.terraform import root_modules, terraform_folders
+    from scaffold.engines.terraform import root_modules, terraform_folders
 
     return sorted(root_modules(terraform_folders(repo)))
 
 
 def read_inputs(repo: Path) -> CostInputs:
     from scaffold import yamlio
-    from scaffold.cost import LlmUse
+    from scaffold.engines.cost import LlmUse
     from scaffold.safefiles import SkippedFile, read_text
 
     try:
@@ -94,7 +94,7 @@ def estimate_app(repo: Path, inputs: CostInputs,
     """Each root module's estimate (the LLM calls added to the first, or to an empty one
     when the app has no Terraform), and a finding for each folder that cannot be read.
     With ``plan`` (``terraform show -json``), the plan's resources instead of the files'."""
-    from scaffold.cost import Estimate, add_llm_spend, estimate, estimate_module, load_plan
+    from scaffold.engines.cost import Estimate, add_llm_spend, estimate, estimate_module, load_plan
 
     estimates: list[tuple[Path, Any]] = []
     unreadable: list[Finding] = []

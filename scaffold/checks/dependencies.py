@@ -19,14 +19,14 @@ An import that no pinned package provides: add the package to requirements.in an
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    from scaffold.deps.lockfiles import (
+    from scaffold.engines.deps.lockfiles import (
         Origins,
         app_tier,
         approved_packages,
         lockfiles,
         read_pinned,
     )
-    from scaffold.deps.names import curated_set, unprovided_imports
+    from scaffold.engines.deps.names import curated_set, unprovided_imports
 
     every_lockfile = lockfiles(repo)
     pinned, notes = read_pinned(repo, every_lockfile)

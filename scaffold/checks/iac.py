@@ -18,7 +18,7 @@ wrong for one resource, add `# checkov:skip=<ID>:<why>` inside it; it shows up i
 
 def touched_folders(repo: Path, files: list[str] | None) -> list[Path]:
     if files is None:
-        from scaffold.terraform import terraform_folders
+        from scaffold.engines.terraform import terraform_folders
 
         return terraform_folders(repo)
     folders = {(repo / name).parent for name in files if name.endswith((".tf", ".tfvars"))}
@@ -40,8 +40,8 @@ def manifest_tier(repo: Path) -> int | None:
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    from scaffold.iac import check_tree, checkov_importable
-    from scaffold.tools import find_tool
+    from scaffold.engines.iac import check_tree, checkov_importable
+    from scaffold.engines.tools import find_tool
 
     folders = touched_folders(repo, files)
     if not folders:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.checks import CheckResult
-from scaffold.errors import MicrogateError
-from scaffold.findings import Finding
-from scaffold.licenses import (
+from scaffold.engines.licenses import (
     CACHE_FILE,
     LOCKFILE,
     evaluate,
@@ -15,6 +13,8 @@ from scaffold.licenses import (
     read_pins,
     repo_license_policy,
 )
+from scaffold.errors import MicrogateError
+from scaffold.findings import Finding
 
 CHECK = "licenses"
 ADVICE = f"""\
@@ -27,7 +27,7 @@ then record their approval in pyproject.toml:
 
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
-    from scaffold.deps.lockfiles import Origins, lockfiles
+    from scaffold.engines.deps.lockfiles import Origins, lockfiles
 
     every_lockfile = lockfiles(repo)
     try:

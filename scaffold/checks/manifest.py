@@ -50,7 +50,7 @@ def check_manifest(
 def run(repo: Path, files: list[str] | None) -> CheckResult:
     if files is not None and MANIFEST_FILE not in files:
         # The manifest did not change: only the calendar can have made it wrong.
-        from scaffold.expiry import quick_expiry_check
+        from scaffold.engines.expiry import quick_expiry_check
 
         try:
             problem = quick_expiry_check(repo / MANIFEST_FILE)

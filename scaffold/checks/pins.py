@@ -332,7 +332,7 @@ def check_dockerfile(name: str, text: str) -> list[Finding]:
 
 def check_toml_lockfile(name: str, text: str) -> list[Finding]:
     """uv.lock and pylock.toml: every package from an index has a version and hashes."""
-    from scaffold.deps.lockfiles import toml_lock_packages
+    from scaffold.engines.deps.lockfiles import toml_lock_packages
 
     try:
         packages = toml_lock_packages(text)
@@ -356,7 +356,7 @@ def check_pyproject(repo: Path, name: str, text: str) -> list[Finding]:
     """``[project] dependencies`` are locked: by uv.lock or pylock.toml beside it (every
     dependency in it), or by a requirements lockfile."""
     from scaffold import tomlio
-    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, toml_lock_packages
+    from scaffold.engines.deps.lockfiles import LOCKFILE_PATTERN, toml_lock_packages
 
     try:
         project = tomlio.load(text).get("project") or {}
@@ -473,7 +473,7 @@ def check_workflow(name: str, text: str) -> list[Finding]:
 
 def run(repo: Path, files: list[str] | None) -> CheckResult:
     from scaffold.checks import spec
-    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN, TOML_LOCKFILE
+    from scaffold.engines.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN, TOML_LOCKFILE
     from scaffold.gitops import repo_files
     from scaffold.safefiles import resolve_inside
 
@@ -524,7 +524,7 @@ def run(repo: Path, files: list[str] | None) -> CheckResult:
 
 
 def _is_requirements(name: str) -> bool:
-    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN
+    from scaffold.engines.deps.lockfiles import LOCKFILE_PATTERN, SOURCE_PATTERN
 
     return bool(LOCKFILE_PATTERN.search(name) or SOURCE_PATTERN.search(name))
 
@@ -532,8 +532,13 @@ def _is_requirements(name: str) -> bool:
 def check_names(repo: Path, names: list[str], today: dt.date | None = None) -> list[Finding]:
     """Names that should not be there: a look-alike of a popular package, and a release
     younger than the tier's cooldown (its upload date from .microgate/licenses.json)."""
-    from scaffold.deps.lockfiles import app_tier, approved_packages
-    from scaffold.deps.names import closest_popular, cooldown_days, curated_set, upload_dates
+    from scaffold.engines.deps.lockfiles import app_tier, approved_packages
+    from scaffold.engines.deps.names import (
+        closest_popular,
+        cooldown_days,
+        curated_set,
+        upload_dates,
+    )
 
     if not names:
         return []
@@ -544,7 +549,7 @@ def check_names(repo: Path, names: list[str], today: dt.date | None = None) -> l
     cooldown = cooldown_days(tier)
     today = today or dt.date.today()
     findings: list[Finding] = []
-    from scaffold.deps.lockfiles import TOML_LOCKFILE, toml_lock_packages
+    from scaffold.engines.deps.lockfiles import TOML_LOCKFILE, toml_lock_packages
 
     for name in names:
         text = _read_text(repo, name, [])

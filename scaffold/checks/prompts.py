@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.checks import CheckResult
+from scaffold.engines.prompts import PROMPTS_DIR, check_repo
 from scaffold.findings import Finding
-from scaffold.prompts import PROMPTS_DIR, check_repo
 
 CHECK = "prompts"
 ADVICE = """\
@@ -30,9 +30,9 @@ def pricier_models(repo: Path) -> list[Finding]:
     """A warning for each prompt pinned to a model that costs more per call than the
     models microapp.yaml's LLM connectors budget for (or that has no price at all)."""
     from scaffold.checks.cost import read_inputs
-    from scaffold.cost import cost_of_call
+    from scaffold.engines.cost import cost_of_call
+    from scaffold.engines.prompts import REGISTRY_FILE, read_registry
     from scaffold.errors import MicrogateError
-    from scaffold.prompts import REGISTRY_FILE, read_registry
 
     try:
         uses = [use for use in read_inputs(repo).llm if use.model]

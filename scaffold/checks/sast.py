@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.checks import CheckResult
+from scaffold.engines.sast import rule_catalogue, scan
 from scaffold.findings import Finding
-from scaffold.sast import rule_catalogue, scan
 
 CHECK = "sast"
 ADVICE = """\

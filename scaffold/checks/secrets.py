@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from scaffold.checks import CheckResult
+from scaffold.engines.secrets import BASELINE_FILE, new_findings, read_baseline, scan_paths
 from scaffold.findings import Finding
-from scaffold.secrets import BASELINE_FILE, new_findings, read_baseline, scan_paths
 
 CHECK = "secrets"
 ADVICE = """\

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.checks import CheckResult
+from scaffold.engines.testpresence import analyse, read_layout, suggested_test_file
 from scaffold.errors import MicrogateError
 from scaffold.findings import Finding
-from scaffold.testpresence import analyse, read_layout, suggested_test_file
 
 CHECK = "test-presence"
 ADVICE = """\

@@ -32,9 +32,14 @@ def _policy() -> dict[str, Any]:
 
 
 def run(repo: Path, files: list[str] | None, today: dt.date | None = None) -> CheckResult:
-    from scaffold.deps.advisories import ACCEPTED_FILE, CACHE_FILE, read_accepted, read_cache
-    from scaffold.deps.lockfiles import LOCKFILE_PATTERN, app_tier, lockfiles, read_pinned
-    from scaffold.deps.osv import by_package, vulnerabilities
+    from scaffold.engines.deps.advisories import (
+        ACCEPTED_FILE,
+        CACHE_FILE,
+        read_accepted,
+        read_cache,
+    )
+    from scaffold.engines.deps.lockfiles import LOCKFILE_PATTERN, app_tier, lockfiles, read_pinned
+    from scaffold.engines.deps.osv import by_package, vulnerabilities
     from scaffold.errors import MicrogateError
 
     today = today or dt.date.today()
@@ -107,7 +112,7 @@ def run(repo: Path, files: list[str] | None, today: dt.date | None = None) -> Ch
 
 def accepted_count(repo: Path, today: dt.date | None = None) -> int:
     """How many accepted risks are in force (for `microgate risk`)."""
-    from scaffold.deps.advisories import read_accepted
+    from scaffold.engines.deps.advisories import read_accepted
 
     today = today or dt.date.today()
     return sum(a.until >= today for a in read_accepted(repo)[0])

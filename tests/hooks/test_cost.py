@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hooks.cost import main
-from scaffold.cost import estimate, pricing
+from scaffold.engines.cost import estimate, pricing
 from testing.util import microgate
 
 

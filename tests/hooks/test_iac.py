@@ -117,7 +117,7 @@ def test_broken_terraform_is_a_finding(app: Path, capsys: pytest.CaptureFixture[
 
 
 def test_every_skipped_check_has_a_reason() -> None:
-    from scaffold.iac import skipped_checks
+    from scaffold.engines.iac import skipped_checks
 
     for check_id, reason in skipped_checks().items():
         assert re.fullmatch(r"CKV2?_AWS_\d+", check_id), check_id

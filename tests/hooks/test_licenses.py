@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hooks.licenses import main
-from scaffold.licenses import default_license_policy, evaluate, evaluate_parsed, normalise
+from scaffold.engines.licenses import default_license_policy, evaluate, evaluate_parsed, normalise
 from testing.util import microgate
 
 HASH = "--hash=sha256:" + "ab" * 32

@@ -225,7 +225,7 @@ def test_checkov_runs_offline_in_the_hooks_environment(app: Path) -> None:
         "socket.create_connection = refuse\n"
         "from pathlib import Path\n"
         "from scaffold.checks.iac import run\n"
-        "from scaffold.iac import checkov_importable\n"
+        "from scaffold.engines.iac import checkov_importable\n"
         "assert checkov_importable()\n"
         "result = run(Path('.'), ['infra/main.tf'])\n"
         "print('findings:', len(result.findings))\n"

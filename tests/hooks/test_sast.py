@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hooks.sast import main
-from scaffold.sast import load_rules, rule_files, write_expanded_rules
+from scaffold.engines.sast import load_rules, rule_files, write_expanded_rules
 from testing.util import run
 
 ANNOTATION = re.compile(r"#\s*(ruleid|ok):\s*(?P<rule>[\w.-]+)")

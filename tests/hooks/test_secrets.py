@@ -147,7 +147,7 @@ def test_a_pinned_hook_revision_is_not_a_secret(repo: Path) -> None:
 def test_a_lockfiles_hashes_hide_no_secret_beside_them() -> None:
     """The quick yes/no test before detect-secrets' plugins skips pip's hash tokens; a
     secret on the lines around them is found exactly as without that test."""
-    from scaffold.secrets import SecretScanner
+    from scaffold.engines.secrets import SecretScanner
 
     digest = "--hash=sha256:" + "0123456789abcdef" * 4
     lockfile = "".join(

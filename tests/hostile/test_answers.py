@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scaffold import NewOptions, default_policy, new, to_manifest, yamlio
+from scaffold.engines.terraform import _loads, load_module
 from scaffold.errors import UsageError
-from scaffold.terraform import _loads, load_module
 from testing.hostile import microgate
 from testing.util import answers
 
@@ -78,7 +78,7 @@ def assert_every_file_parses_and_carries(repo: Path, given_answers: dict[str, An
         parser = _Text()
         parser.feed(site.read_text(encoding="utf-8"))
         assert "".join(parser.paragraphs) == given_answers["purpose"]
-    from scaffold.prompts import parse_prompt, read_registry
+    from scaffold.engines.prompts import parse_prompt, read_registry
 
     for name, entry in read_registry(repo).items():
         prompt = parse_prompt(repo, f"prompts/{name}/v{entry.version}.md")

@@ -93,7 +93,7 @@ def test_a_license_file_that_inflates_to_hundreds_of_megabytes_is_read_only_in_p
     import io
     import zipfile
 
-    from scaffold.licenseindex import _read_start
+    from scaffold.engines.licenseindex import _read_start
 
     packed = io.BytesIO()
     with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:

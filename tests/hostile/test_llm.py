@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scaffold import sandbox
-from scaffold.testgen import validate
+from scaffold.generation.testgen import validate
 from testing.chatserver import ChatServer, Reply, chat_server
 from testing.hostile import CappedRun, capped, copy_app, microgate
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffold.terraform import load_module
+from scaffold.engines.terraform import load_module
 from testing.util import git, microgate, run
 
 # The marketing manager's app of issue 17: a weekly digest of feedback emails,
@@ -103,8 +103,8 @@ def test_a_new_app_from_first_command_to_template_update(
     git(repo, "checkout", "--", "microapp.yaml")
 
     # a newer release of the template reaches the app
+    from scaffold.generation.templatestore import ensure_release
     from scaffold.resources import bundled_template
-    from scaffold.templatestore import ensure_release
 
     newer = tmp_path / "newer-template"
     shutil.copytree(bundled_template(), newer)

@@ -34,7 +34,7 @@ def parse_in_a_fresh_process(path: Path) -> dict[str, object]:
     python-hcl2 had to be imported."""
     script = ("import json, sys\n"
               "from pathlib import Path\n"
-              "from scaffold.terraform import parse_file\n"
+              "from scaffold.engines.terraform import parse_file\n"
               "parsed = parse_file(Path(sys.argv[1]))\n"
               "print(json.dumps({'parsed': parsed, 'hcl2': 'hcl2' in sys.modules}))\n")
     result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
