@@ -39,7 +39,7 @@ def _wheel(folder: Path) -> Path:
 
 
 def _find(requirement: str, tools: Path, wheels: Path) -> subprocess.Popen[str]:
-    code = ("import sys; from scaffold import tools; "
+    code = ("import sys; from scaffold.engines import tools; "
             f"tools.PINNED['mgprobe'] = {requirement!r}; "
             "print(tools.find_tool('mgprobe'))")
     return subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, text=True,
