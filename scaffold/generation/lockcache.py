@@ -24,6 +24,7 @@ from pathlib import Path
 KIND = "pip-compile"
 INCLUDES = ("-r", "--requirement", "-c", "--constraint")
 MAX_INCLUDED_FILES = 20
+MAX_REQUIREMENTS_BYTES = 1_000_000
 
 
 class _Uncacheable(Exception):
@@ -78,13 +79,15 @@ def _requirement_files(repo: Path, source_name: str) -> list[str]:
         name = pending.pop()
         if name in seen:
             continue
+        path = repo / name
         if len(seen) >= MAX_INCLUDED_FILES or name.startswith(("/", "~")) or \
-                ".." in Path(name).parts or not (repo / name).is_file() or \
-                (repo / name).is_symlink():
+                ".." in Path(name).parts or path.is_symlink() or not path.is_file() or \
+                not path.resolve().is_relative_to(repo.resolve()) or \
+                path.stat().st_size > MAX_REQUIREMENTS_BYTES:
             raise _Uncacheable(name)
         seen.append(name)
         folder = Path(name).parent
-        for line in (repo / name).read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8").splitlines():
             line = line.split(" #", 1)[0].strip()
             if not line or line.startswith("#"):
                 continue

@@ -144,3 +144,9 @@ def test_a_kept_answer_is_keyed_by_every_input_and_never_for_what_points_elsewhe
                  "git+https://example.com/x.git", "--index-url https://example.com/simple"):
         (app / "requirements-dev.in").write_text(f"-r requirements.in\n{line}\n")
         assert key() is None, line
+    # nor an include reached through a link out of the repo
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "more.in").write_text("rich\n")
+    (app / "shared").symlink_to(tmp_path / "elsewhere")
+    (app / "requirements-dev.in").write_text("-r shared/more.in\n")
+    assert key() is None
