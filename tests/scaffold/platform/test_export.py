@@ -28,6 +28,9 @@ from scaffold.policy import default_policy
 from testing.templates import released_template
 from testing.util import REPO_ROOT, answers, commit_all, git, microgate, run
 
+# one worker runs this file: its module fixture is made once, not once a worker
+pytestmark = pytest.mark.xdist_group("export")
+
 COOKIECUTTER = [sys.executable, "-m", "cookiecutter"]
 BACKSTAGE_SCHEMAS = REPO_ROOT / "tests" / "data" / "backstage"
 

@@ -19,6 +19,9 @@ from testing.fleet import make_base, rename_copy
 from testing.templates import released_template
 from testing.util import commit_all, git, microgate
 
+# one worker runs this file: its module fixture is made once, not once a worker
+pytestmark = pytest.mark.xdist_group("fleet")
+
 TODAY = dt.date.today()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -12,6 +12,9 @@ import yaml
 from testing.templates import released_template
 from testing.util import commit_all, git, microgate
 
+# one worker runs this file: its module fixture is made once, not once a worker
+pytestmark = pytest.mark.xdist_group("update")
+
 HEALTHCHECK = "scripts/healthcheck.sh"
 
 
