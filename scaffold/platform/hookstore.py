@@ -51,7 +51,7 @@ def pyproject_text(version: str, requirements: list[str]) -> str:
         'requires-python = ">=3.11"\n'
         f"dependencies = [\n{dependencies}]\n\n"
         "[project.scripts]\n"
-        'microgate = "scaffold.cli:main"\n\n'
+        'microgate = "scaffold.cli:entry"\n\n'
         "[tool.hatch.build.targets.wheel]\n"
         'packages = ["scaffold", "hooks"]\n'
     )
