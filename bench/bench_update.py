@@ -1,6 +1,8 @@
 """Issue 6: `microgate update` against bare `copier update` on the same repo (target:
-within 1.2x), and `microgate fleet update` of 50 repos against updating them one after
-another (target: at least 1.6x faster on 2 cores).
+within 1.2x), the same on a repo already at the release (microgate knows it is current
+without copier), and `microgate fleet update` of 50 repos against updating them one
+after another, with microgate and with bare copier (target: at least 1.6x faster on 2
+cores).
 
 Run: python bench/bench_update.py [--runs N] [--fleet-runs N]
 
