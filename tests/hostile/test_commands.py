@@ -244,3 +244,30 @@ def test_a_module_in_the_repo_never_shadows_what_a_hook_imports(app: Path,
     assert words[0] == "python"
     capped([sys.executable, *words[1:], "microapp.yaml"], cwd=app, timeout=120)
     assert not (app / "HIJACKED").exists()
+
+
+ALIAS_BOMB = "b0: &b0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"b{i}: &b{i} [{', '.join([f'*b{i - 1}'] * 10)}]\n" for i in range(1, 9))
+
+
+def test_a_hostile_record_of_the_platforms_values_is_refused_or_rendered_never_a_crash(
+        updatable_app: Path) -> None:
+    """The record microgate keeps at the end of .copier-answers.yml is the app's file: a
+    pull request may rewrite it as anything."""
+    answers_file = updatable_app / ".copier-answers.yml"
+    head = _answers(updatable_app).split("# Also rendered with", 1)[0]
+    answers_file.write_text(head + "# Also rendered with:\n" + ALIAS_BOMB, encoding="utf-8")
+    commit_all(updatable_app, "a record that expands to a billion nodes")
+    bomb = microgate("update", str(updatable_app), "--no-check", cwd=updatable_app)
+    bomb.assert_clean_error(2)
+    assert git(updatable_app, "status", "--porcelain") == ""
+    answers_file.write_text(head + "# Also rendered with:\ntier_caps: [1, 2]\n"
+                            "hooks_rev: {rev: 1}\nall_tier_caps: null\n", encoding="utf-8")
+    commit_all(updatable_app, "a record of the wrong shapes")
+    odd = microgate("update", str(updatable_app), "--no-check", cwd=updatable_app)
+    assert "Traceback" not in odd.output and "internal error" not in odd.output, odd.output
+    if odd.returncode != 0:
+        assert git(updatable_app, "status", "--porcelain") == ""
+    else:  # rendered by copier (never "current"), with the platform's real values
+        assert "Already current" not in odd.stdout
+        assert "lambda_memory_mb" in answers_file.read_text()
