@@ -1145,12 +1145,12 @@ def entry() -> None:
     crash where there was none."""
     import os
 
-    from scaffold.errors import EXIT_CANCELLED
+    from scaffold.errors import CANCELLED, EXIT_CANCELLED
 
     try:
         code = main()
     except KeyboardInterrupt:  # between the import and the error handler
-        print("microgate: cancelled; nothing was written.", file=sys.stderr)
+        print(CANCELLED, file=sys.stderr)
         code = EXIT_CANCELLED
     if code == EXIT_CANCELLED:
         sys.stdout.flush()

@@ -13,6 +13,7 @@ EXIT_INTERNAL = 3
 EXIT_UNSAFE_TEMPLATE = 4
 EXIT_CONFLICTS = 5  # an update left merge conflicts to resolve
 EXIT_CANCELLED = 130
+CANCELLED = "microgate: cancelled; nothing was written."
 
 
 class MicrogateError(Exception):
@@ -94,7 +95,7 @@ def _handle_errors(func: Callable[[], int]) -> int:
         print(f"microgate: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("microgate: cancelled; nothing was written.", file=sys.stderr)
+        print(CANCELLED, file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last resort is a log, not a traceback
         import traceback

@@ -17,6 +17,7 @@ other options) is not kept: what it names is not in the key. Errors are never ke
 from __future__ import annotations
 
 import configparser
+import functools
 import os
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ def keep_lock(key: str | None, text: str) -> None:
         parsecache.store(KIND, key, text)
 
 
+@functools.cache
 def _resolver() -> bytes:
     import importlib.metadata
     import platform

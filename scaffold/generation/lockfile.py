@@ -125,15 +125,15 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
             continue
         output = repo / output_name
         scratch = repo / f".{output_name}.microgate-tmp"
-        if output.exists():
-            scratch.write_bytes(output.read_bytes())
+        previous = output.read_bytes() if output.is_file() else b""
+        if previous:
+            scratch.write_bytes(previous)
         command = pip_compile_command(Path(source_name), Path(scratch.name))
         command[-1:-1] = ["--uploaded-prior-to", cooldown_cutoff(repo)]
         for package in upgrade or []:
             command[-1:-1] = ["--upgrade-package", package]
         env = _compile_env()
-        key = lock_key(repo, source_name, output.read_bytes() if output.is_file() else b"",
-                       command, env)
+        key = lock_key(repo, source_name, previous, command, env)
         kept = kept_lock(key)
         if kept is not None:
             scratch.write_text(kept, encoding="utf-8")

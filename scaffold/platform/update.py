@@ -331,13 +331,7 @@ def already_current(repo: Path, answers: dict[str, Any], data: dict[str, Any],
     same values gives the same files, so copier is not run (~1.7 s an app). Anything not
     known for sure (a template that is not a local git repo, no record of the values, an
     answer that differs) is not current here, and copier decides."""
-    from scaffold.generation.render import RENDERED_WITH
-
-    try:
-        if RENDERED_WITH not in (repo / ANSWERS_FILE).read_text(encoding="utf-8"):
-            return False
-    except (OSError, UnicodeDecodeError):
-        return False
+    # Without microgate's record the platform's values are missing from the answers.
     if any(key not in answers or answers[key] != value for key, value in data.items()):
         return False
     return _same_release(str(answers["_src_path"]), answers.get("_commit"), vcs_ref)
