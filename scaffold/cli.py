@@ -114,12 +114,14 @@ def _gather_answers(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
+    from scaffold.extras import WIZARD_PACKAGES, require_wizard
     from scaffold.generation.answers import to_manifest
     from scaffold.generation.render import NewOptions, new
     from scaffold.policy import default_policy
 
     if args.resume and (args.defaults or args.data_file):
         raise UsageError("--resume continues the wizard: leave out --defaults and --data-file")
+    require_wizard(*WIZARD_PACKAGES)
     answers, interactive = _gather_answers(args)
     source = str(args.data_file) if args.data_file and not interactive else "answers"
     if interactive:
@@ -206,8 +208,10 @@ def _add_update(subparsers: Any) -> None:
 def _cmd_update(args: argparse.Namespace) -> int:
     import json
 
+    from scaffold.extras import require_wizard
     from scaffold.platform.update import UpdateOptions, exit_code, update
 
+    require_wizard("copier")
     options = UpdateOptions(vcs_ref=args.vcs_ref, trust=args.trust, dry_run=args.dry_run,
                             check=not args.no_check, commit=args.commit,
                             hooks_rev=args.hooks_rev)
@@ -232,8 +236,10 @@ def _add_lock(subparsers: Any) -> None:
 
 
 def _cmd_lock(args: argparse.Namespace) -> int:
+    from scaffold.extras import require_wizard
     from scaffold.generation.lockfile import lock
 
+    require_wizard("piptools")
     repo = _folder(args.path)
     result = lock(repo, upgrade=args.upgrade_package)
     for path in result.written:
@@ -440,8 +446,10 @@ def _cmd_fleet_workflow(args: argparse.Namespace) -> int:
 def _cmd_fleet_update(args: argparse.Namespace) -> int:
     import json
 
+    from scaffold.extras import require_wizard
     from scaffold.platform.fleet import discover, progress_bar, update_all
 
+    require_wizard("copier")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     repos = discover(args.paths, args.from_file)
@@ -484,8 +492,10 @@ def _add_template(subparsers: Any) -> None:
 
 
 def _cmd_template_export(args: argparse.Namespace) -> int:
+    from scaffold.extras import require_wizard
     from scaffold.platform.export import export_backstage, export_cookiecutter
 
+    require_wizard("copier")  # its Jinja and pathspec
     common = {"template": args.template, "vcs_ref": args.vcs_ref, "trust": args.trust,
               "hooks_repo": args.hooks_repo, "hooks_rev": args.hooks_rev}
     if args.cookiecutter:

@@ -98,6 +98,13 @@ def _handle_errors(func: Callable[[], int]) -> int:
         print(CANCELLED, file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last resort is a log, not a traceback
+        if isinstance(exc, ModuleNotFoundError):
+            from scaffold.extras import WIZARD_PACKAGES, missing_wizard_message
+
+            package = (exc.name or "").partition(".")[0]
+            if package in WIZARD_PACKAGES:  # installed without the `wizard` extra
+                print(f"microgate: {missing_wizard_message([package])}", file=sys.stderr)
+                return EXIT_FAILED
         import traceback
 
         from scaffold.redact import redact

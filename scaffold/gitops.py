@@ -71,6 +71,9 @@ def init_and_commit(repo: Path, message: str, *, owner_email: str, commit: bool)
 
 
 def install_pre_commit(repo: Path) -> None:
+    from scaffold.extras import require_wizard
+
+    require_wizard("pre_commit")
     result = subprocess.run(
         [sys.executable, "-m", "pre_commit", "install", "--overwrite"],
         cwd=repo,

@@ -17,6 +17,11 @@ from scaffold import NewOptions, default_policy, new, to_manifest
 from testing.util import answers, snapshot_checkout
 
 TOOLS_DIR = Path(os.path.expanduser("~")) / ".cache" / "microgate-test-tools"
+# The package downloads pip and uv keep: content-addressed, and on a fresh machine already
+# holding what the README's install fetched (the hooks' environments need most of it).
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path(os.path.expanduser("~")) / ".cache")
+PIP_CACHE = Path(os.environ.get("PIP_CACHE_DIR") or _USER_CACHE / "pip")
+UV_CACHE = Path(os.environ.get("UV_CACHE_DIR") or _USER_CACHE / "uv")
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 
@@ -28,6 +33,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     for package in ("scaffold", "hooks", "testing"):
         compileall.compile_dir(CHECKOUT / package, quiet=1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (pre-commit's environments, the package index, the end to
+    end chain): started last, one of them alone keeps a core busy while the other waits
+    for it at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -50,6 +62,8 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     # cache is not (it rewrites one JSON file in place): one per worker.
     monkeypatch.setenv("XDG_CACHE_HOME", str(shared_folder(tmp_path_factory) / "cache"))
     monkeypatch.setenv("PIP_TOOLS_CACHE_DIR", str(home / ".cache" / "pip-tools"))
+    monkeypatch.setenv("PIP_CACHE_DIR", str(PIP_CACHE))
+    monkeypatch.setenv("UV_CACHE_DIR", str(UV_CACHE))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for role in ("AUTHOR", "COMMITTER"):

@@ -49,7 +49,10 @@ class LockResult:
 
 
 def pip_compile_command(source: Path, output: Path) -> list[str]:
+    from scaffold.extras import require_wizard
     from scaffold.platform.platform_settings import platform_settings
+
+    require_wizard("piptools")
 
     index = platform_settings().package_index
     return [

@@ -266,6 +266,9 @@ def render(
     unsafe: bool,
 ) -> None:
     """Render the template into ``target`` (a folder that must not exist yet)."""
+    from scaffold.extras import require_wizard
+
+    require_wizard("copier")
     import copier
     from copier.errors import CopierError
     from copier.errors import UnsafeTemplateError as CopierUnsafe

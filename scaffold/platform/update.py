@@ -218,6 +218,9 @@ def findings_at_head(repo: Path, checks: list[str]) -> set[Finding]:
 
 
 def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) -> None:
+    from scaffold.extras import require_wizard
+
+    require_wizard("copier")
     import copier
     from copier.errors import CopierError
     from copier.errors import UnsafeTemplateError as CopierUnsafe

@@ -200,6 +200,35 @@ def test_checkov_never_shares_the_secrets_hooks_environment(app: Path) -> None:
         assert env["yelp"] and not env["bc"] and env["version"] == "1.5.0"
 
 
+def test_the_hooks_environments_hold_the_checks_and_not_the_wizard(app: Path,
+                                                                  tmp_path: Path) -> None:
+    """pre-commit installs microgate without the `wizard` extra: no copier, questionary,
+    pip-tools or pre-commit in any hook environment; the checks run there, and a wizard
+    command says in one line what to install."""
+    assert run([*PRE_COMMIT, "install-hooks"], cwd=app).returncode == 0
+    home = Path(os.environ["PRE_COMMIT_HOME"])
+    probe = ("import importlib.util as u\n"
+             "print([m for m in ('copier', 'questionary', 'piptools', 'pre_commit', 'scaffold')"
+             " if u.find_spec(m)])\n")
+    environments = [p for p in home.glob("repo*/py_env-*/bin/python")
+                    if (p.parent / "microgate").exists()]
+    assert len(environments) >= 3  # the checks', checkov's and semgrep's
+    for python in environments:
+        found = run([str(python), "-c", probe])
+        assert found.stdout.strip() == "['scaffold']", (python, found.output)
+    microgate_there = str(environments[0].parent / "microgate")
+    checked = run([microgate_there, "check", "--all-files", "--only", "manifest",
+                   "--only", "secrets", "--repo", str(app)], cwd=app)
+    assert checked.returncode == 0, checked.output
+    target = tmp_path / "wizardless-app"
+    refused = run([microgate_there, "new", "--defaults", str(target)], cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "microgate: this command needs the wizard's packages (copier, questionary, "
+        "pip-tools, pre-commit not installed): pip install 'microgate[wizard]'"]
+    assert not target.exists()
+
+
 def test_raising_lambda_memory_beyond_the_tier_cap_is_blocked(app: Path) -> None:
     variables = app / "infra" / "variables.tf"
     variables.write_text(variables.read_text().replace("  default = 256\n",

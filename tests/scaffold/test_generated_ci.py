@@ -101,15 +101,17 @@ def test_every_tool_ci_installs_is_pinned(make_app: Any, hooks_snapshot: tuple[P
 
 def test_ci_tools_hold_microgates_own_requirements() -> None:
     """ci-tools.in installs what microgate needs (microgate itself comes without its
-    dependencies): every runtime requirement and the sast and sbom extras are there."""
+    dependencies): every runtime requirement and the wizard, sast and sbom extras are
+    there."""
     import tomllib
 
     from packaging.requirements import Requirement
 
     root = Path(__file__).resolve().parents[2]
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["sast"] + \
-        project["optional-dependencies"]["sbom"] + ["pre-commit", "sigstore", "awscli"]
+    extras = project["optional-dependencies"]
+    wanted = project["dependencies"] + extras["wizard"] + extras["sast"] + extras["sbom"] + \
+        ["sigstore", "awscli"]
     listed = {Requirement(line).name.lower(): Requirement(line) for line in (
         root / "templates/microapp/template/ci-tools.in").read_text().splitlines()
         if line.strip() and not line.startswith("#")}
