@@ -35,11 +35,35 @@ def pytest_configure(config: pytest.Config) -> None:
         compileall.compile_dir(CHECKOUT / package, quiet=1)
 
 
+# The order the workers take the tests in, longest first where it matters (measured with
+# bench/bench_testsuite.py). One test builds pre-commit's hook environments while the other
+# workers take long tests that need none (pre-commit's store lets one process build at a
+# time: tests that need the environments early would only wait); then the end-to-end
+# chain, the other tests of real hook environments and the package index, and the rest.
+RUN_FIRST = (
+    "tests/hooks/test_pre_commit.py::test_a_commit_with_a_secret_is_blocked",
+    "tests/scaffold/platform/test_fleet.py::",
+    "tests/scaffold/generation/test_mutation.py::test_strong_tests",
+    "tests/hooks/test_pre_commit.py::test_try_repo",  # a store of its own
+    "tests/hooks/test_pre_commit.py::test_every_hook_runs_on_the_whole_generated_repo[prek]",
+    "tests/scaffold/test_end_to_end.py::test_a_new_app_from_first_command_to_template_update"
+    "[scheduled]",  # the longest of the four
+    "tests/scaffold/test_end_to_end.py::",
+)
+
+
+def _run_order(item: pytest.Item) -> tuple[int, int]:
+    first = next((rank for rank, prefix in enumerate(RUN_FIRST)
+                  if item.nodeid.startswith(prefix)), None)
+    if first is not None:
+        return 0, first
+    return (1 if item.get_closest_marker("slow") else 2), 0
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first (pre-commit's environments, the package index, the end to
-    end chain): started last, one of them alone keeps a core busy while the other waits
-    for it at the end of the run."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Long tests first: started last, one of them alone keeps a core busy while the
+    others wait for it at the end of the run."""
+    items.sort(key=_run_order)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

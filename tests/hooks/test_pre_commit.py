@@ -216,10 +216,22 @@ def test_the_hooks_environments_hold_the_checks_and_not_the_wizard(app: Path,
     for python in environments:
         found = run([str(python), "-c", probe])
         assert found.stdout.strip() == "['scaffold']", (python, found.output)
-    microgate_there = str(environments[0].parent / "microgate")
+    checks_only = next(p for p in environments if not (p.parent / "checkov").exists()
+                       and not (p.parent / "semgrep").exists())
+    microgate_there = str(checks_only.parent / "microgate")
     checked = run([microgate_there, "check", "--all-files", "--only", "manifest",
                    "--only", "secrets", "--repo", str(app)], cwd=app)
     assert checked.returncode == 0, checked.output
+    # beside checkov, detect-secrets is checkov's fork: the secrets check says it did not
+    # run, and why, rather than judge with other rules (or crash, as it once did)
+    with_checkov = next(p for p in environments if (p.parent / "checkov").exists())
+    beside = run([str(with_checkov.parent / "microgate"), "check", "--all-files", "--only",
+                  "secrets", "--repo", str(app)], cwd=app)
+    assert beside.returncode == 1
+    assert re.search(r"secrets: NOT RUN: detect-secrets 1\.5\.\d+ \(checkov's fork, "
+                     r"installed with checkov\) is installed here, not 1\.5\.0",
+                     beside.stdout), beside.output
+    assert "internal error" not in beside.output
     target = tmp_path / "wizardless-app"
     refused = run([microgate_there, "new", "--defaults", str(target)], cwd=tmp_path)
     assert refused.returncode == 1

@@ -347,6 +347,26 @@ def _prefilter_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
     return patterns
 
 
+DETECT_SECRETS_VERSION = "1.5.0"  # pyproject.toml's pin
+
+
+def _refuse_other_detect_secrets() -> None:
+    """checkov brings its fork of detect-secrets (bc-detect-secrets), which installs over
+    it under the same name, with other plugins and transformers: microgate's rules are
+    measured against 1.5.0, so beside the fork the check does not run rather than judge
+    differently."""
+    from detect_secrets.__version__ import VERSION
+
+    if VERSION != DETECT_SECRETS_VERSION:
+        from scaffold.errors import ToolMissing
+
+        fork = " (checkov's fork, installed with checkov)" if VERSION.startswith("1.5.") else ""
+        raise ToolMissing(
+            f"detect-secrets {VERSION}{fork} is installed here, not {DETECT_SECRETS_VERSION}: "
+            "install microgate where checkov is not (`microgate check` runs checkov in an "
+            "environment of its own)")
+
+
 def _load_detect_secrets() -> list[Any]:
     """detect-secrets' plugins, most specific first, set up as microgate runs them."""
     with _without_requests():
@@ -360,6 +380,7 @@ def _load_detect_secrets() -> list[Any]:
         from detect_secrets.transformers import get_transformed_file  # noqa: F401
         from detect_secrets.util import code_snippet  # noqa: F401
 
+        _refuse_other_detect_secrets()
         plugin_classes: dict[str, type] = get_mapping_from_secret_type_to_class()
         plugin_types = [plugin_type for plugin_type in plugin_classes.values()
                         if plugin_type.__name__ not in UNUSED_PLUGINS]
@@ -446,11 +467,14 @@ class SecretScanner:
         """1-based numbers of the lines on which some plugin could report a secret."""
         if self._scan_every_line:
             return set(range(1, len(lines) + 1))
-        text = "\n".join(line.rstrip() for line in lines)
+        stripped = [line.rstrip() for line in lines]
+        text = "\n".join(stripped)
         lowered: str | None = None
-        starts = [0]
-        for match in re.finditer("\n", text):
-            starts.append(match.end())
+        # where each line starts in the text (a transformer's line may hold a newline)
+        starts, offset = [], 0
+        for line in stripped:
+            starts.append(offset)
+            offset += len(line) + 1
         found: set[int] = set()
         for pattern in self._prefilters:
             subject = text

@@ -87,3 +87,12 @@ def test_candidate_lines_skip_ordinary_code(scanner: SecretScanner) -> None:
     lines = ["def add(a, b):\n", "    return a + b\n", "print('hello')\n",
              secret_line("aws") + "\n"]
     assert scanner.candidate_lines(lines) == {4}
+
+
+def test_candidate_lines_are_counted_by_line_when_a_line_holds_a_newline(
+        scanner: SecretScanner) -> None:
+    """A transformer's line (a YAML block value, as checkov's fork of detect-secrets gives
+    it) may hold newlines: the numbers stay those of the lines given."""
+    lines = ["description: |\n  one\n  two\n  three\n", "name: app\n",
+             secret_line("aws") + "\n"]
+    assert scanner.candidate_lines(lines) == {3}
