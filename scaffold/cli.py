@@ -284,6 +284,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown check {', '.join(unknown)} (checks: {', '.join(sorted(known))})")
     if args.output and not args.output.parent.is_dir():
         raise UsageError(f"{args.output}: no such folder {args.output.parent}; create it first")
+    if args.output and args.output.is_dir():  # said before the checks run, not after
+        raise UsageError(f"{args.output}: is a folder; name a file for the report")
     if args.all_files:
         results = run_all(repo, None, args.only)
     elif args.paths:
