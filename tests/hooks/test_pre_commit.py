@@ -84,6 +84,10 @@ def tree_state(repo: Path) -> dict[str, tuple[bytes, int]]:
             if path.is_file() and ".git" not in path.relative_to(repo).parts}
 
 
+# which of the wizard's modules (and microgate's own) an environment can import
+WIZARD_PROBE = ("import importlib.util as u\n"
+                "print([m for m in ('copier', 'questionary', 'piptools', 'pre_commit',"
+                " 'scaffold') if u.find_spec(m)])\n")
 HOOK_NAMES = ("secrets", "manifest", "test presence", "pins", "licenses", "iac", "cost",
               "sast", "prompts", "vulns", "dependencies")
 PREK = [str(Path(sys.executable).parent / "prek")]
@@ -112,6 +116,12 @@ def test_every_hook_runs_on_the_whole_generated_repo(app: Path, runner: str,
         assert line.endswith("Passed"), line
     # Every hook only reads (so a runner may run them in parallel): the repo is as it was.
     assert tree_state(app) == before
+    if runner == "prek":  # uv built its environments: the checks, without the wizard
+        pythons = list((tmp_path / "prek" / "hooks").glob("python-*/bin/python"))
+        assert len(pythons) == 3, pythons
+        for python in pythons:
+            found = run([str(python), "-c", WIZARD_PROBE])
+            assert found.stdout.strip() == "['scaffold']", (python, found.output)
     # and every hook bites under both: one planted finding each
     (app / "app" / "settings.py").write_text(secret_line("aws") + "\nimport leftpadx\n")
     (app / "app" / "helpers.py").write_text("def helper(x: int) -> int:\n    return x\n"
@@ -207,14 +217,11 @@ def test_the_hooks_environments_hold_the_checks_and_not_the_wizard(app: Path,
     command says in one line what to install."""
     assert run([*PRE_COMMIT, "install-hooks"], cwd=app).returncode == 0
     home = Path(os.environ["PRE_COMMIT_HOME"])
-    probe = ("import importlib.util as u\n"
-             "print([m for m in ('copier', 'questionary', 'piptools', 'pre_commit', 'scaffold')"
-             " if u.find_spec(m)])\n")
     environments = [p for p in home.glob("repo*/py_env-*/bin/python")
                     if (p.parent / "microgate").exists()]
     assert len(environments) >= 3  # the checks', checkov's and semgrep's
     for python in environments:
-        found = run([str(python), "-c", probe])
+        found = run([str(python), "-c", WIZARD_PROBE])
         assert found.stdout.strip() == "['scaffold']", (python, found.output)
     checks_only = next(p for p in environments if not (p.parent / "checkov").exists()
                        and not (p.parent / "semgrep").exists())
