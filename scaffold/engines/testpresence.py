@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import MicrogateError
+from scaffold.records import FrozenRecord, Record
 
 DEFAULT_TEST_DIRS = ("tests",)
 DEFAULT_SOURCE_CANDIDATES = ("app", "src")
@@ -22,50 +22,63 @@ ASSERTING_CALLS = {"raises", "warns", "deprecated_call"}
 MAX_SOURCE_BYTES = 2_000_000
 
 
-@dataclass(frozen=True)
-class Layout:
+# Records, not dataclasses: the hook imports this module (scaffold/records.py).
+class Layout(FrozenRecord):
     """Where the app's code and its tests live (``[tool.microgate]`` in pyproject.toml)."""
 
-    source: tuple[str, ...]
-    tests: tuple[str, ...]
+    __slots__ = ("source", "tests")
+
+    def __init__(self, source: tuple[str, ...], tests: tuple[str, ...]) -> None:
+        self.source = source
+        self.tests = tests
 
 
-@dataclass(frozen=True)
-class PublicName:
-    module: str
-    name: str
-    kind: str  # "function" or "class"
-    line: int
+class PublicName(FrozenRecord):
+    __slots__ = ("module", "name", "kind", "line")
+
+    def __init__(self, module: str, name: str, kind: str, line: int) -> None:
+        self.module = module
+        self.name = name
+        self.kind = kind  # "function" or "class"
+        self.line = line
 
 
-@dataclass
-class SourceModule:
-    path: str
-    module: str
-    names: list[PublicName]
+class SourceModule(Record):
+    __slots__ = ("path", "module", "names")
+
+    def __init__(self, path: str, module: str, names: list[PublicName]) -> None:
+        self.path = path
+        self.module = module
+        self.names = names
 
 
-@dataclass
-class TestModule:
-    path: str
-    imported_modules: set[str] = field(default_factory=set)
-    # qualified names ("app.core.build_greeting") referred to by asserting tests
-    covered: set[str] = field(default_factory=set)
-    asserting_tests: int = 0
-    hollow_tests: list[tuple[str, int]] = field(default_factory=list)
-    # why each hollow test checks nothing, by its name
-    hollow_reasons: dict[str, str] = field(default_factory=dict)
-    # names referred to only by tests that check nothing, and names only mocked
-    unchecked: set[str] = field(default_factory=set)
-    mocked: set[str] = field(default_factory=set)
+class TestModule(Record):
+    __slots__ = ("path", "imported_modules", "covered", "asserting_tests", "hollow_tests",
+                 "hollow_reasons", "unchecked", "mocked")
+
+    def __init__(self, path: str, imported_modules: set[str] | None = None) -> None:
+        self.path = path
+        self.imported_modules = imported_modules if imported_modules is not None else set()
+        # qualified names ("app.core.build_greeting") referred to by asserting tests
+        self.covered: set[str] = set()
+        self.asserting_tests = 0
+        self.hollow_tests: list[tuple[str, int]] = []
+        # why each hollow test checks nothing, by its name
+        self.hollow_reasons: dict[str, str] = {}
+        # names referred to only by tests that check nothing, and names only mocked
+        self.unchecked: set[str] = set()
+        self.mocked: set[str] = set()
 
 
-@dataclass
-class Coverage:
-    layout: Layout
-    sources: list[SourceModule]
-    tests: list[TestModule]
-    problems: list[tuple[str, int | None, str]] = field(default_factory=list)
+class Coverage(Record):
+    __slots__ = ("layout", "sources", "tests", "problems")
+
+    def __init__(self, layout: Layout, sources: list[SourceModule], tests: list[TestModule],
+                 problems: list[tuple[str, int | None, str]] | None = None) -> None:
+        self.layout = layout
+        self.sources = sources
+        self.tests = tests
+        self.problems = problems if problems is not None else []
 
     def tests_importing(self, module: str) -> list[TestModule]:
         return [t for t in self.tests if module in t.imported_modules]
@@ -444,10 +457,13 @@ def _class_chain(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[a
     return chain
 
 
-@dataclass
-class _TestFunction:
-    node: ast.FunctionDef | ast.AsyncFunctionDef
-    context: list[ast.AST]  # class bodies, decorators: what the test also runs
+class _TestFunction(Record):
+    __slots__ = ("node", "context")
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                 context: list[ast.AST]) -> None:
+        self.node = node
+        self.context = context  # class bodies, decorators: what the test also runs
 
 
 def _test_functions_with_context(tree: ast.Module) -> Iterator[_TestFunction]:
