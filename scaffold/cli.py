@@ -208,10 +208,8 @@ def _add_update(subparsers: Any) -> None:
 def _cmd_update(args: argparse.Namespace) -> int:
     import json
 
-    from scaffold.extras import require_wizard
     from scaffold.platform.update import UpdateOptions, exit_code, update
 
-    require_wizard("copier")
     options = UpdateOptions(vcs_ref=args.vcs_ref, trust=args.trust, dry_run=args.dry_run,
                             check=not args.no_check, commit=args.commit,
                             hooks_rev=args.hooks_rev)
@@ -236,10 +234,8 @@ def _add_lock(subparsers: Any) -> None:
 
 
 def _cmd_lock(args: argparse.Namespace) -> int:
-    from scaffold.extras import require_wizard
     from scaffold.generation.lockfile import lock
 
-    require_wizard("piptools")
     repo = _folder(args.path)
     result = lock(repo, upgrade=args.upgrade_package)
     for path in result.written:

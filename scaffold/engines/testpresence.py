@@ -56,9 +56,9 @@ class TestModule(Record):
     __slots__ = ("path", "imported_modules", "covered", "asserting_tests", "hollow_tests",
                  "hollow_reasons", "unchecked", "mocked")
 
-    def __init__(self, path: str, imported_modules: set[str] | None = None) -> None:
+    def __init__(self, path: str, imported_modules: set[str]) -> None:
         self.path = path
-        self.imported_modules = imported_modules if imported_modules is not None else set()
+        self.imported_modules = imported_modules
         # qualified names ("app.core.build_greeting") referred to by asserting tests
         self.covered: set[str] = set()
         self.asserting_tests = 0
@@ -74,11 +74,11 @@ class Coverage(Record):
     __slots__ = ("layout", "sources", "tests", "problems")
 
     def __init__(self, layout: Layout, sources: list[SourceModule], tests: list[TestModule],
-                 problems: list[tuple[str, int | None, str]] | None = None) -> None:
+                 problems: list[tuple[str, int | None, str]]) -> None:
         self.layout = layout
         self.sources = sources
         self.tests = tests
-        self.problems = problems if problems is not None else []
+        self.problems = problems
 
     def tests_importing(self, module: str) -> list[TestModule]:
         return [t for t in self.tests if module in t.imported_modules]

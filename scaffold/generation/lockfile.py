@@ -49,10 +49,8 @@ class LockResult:
 
 
 def pip_compile_command(source: Path, output: Path) -> list[str]:
-    from scaffold.extras import require_wizard
     from scaffold.platform.platform_settings import platform_settings
 
-    require_wizard("piptools")
 
     index = platform_settings().package_index
     return [
@@ -118,6 +116,9 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
     Each lockfile is written to a temporary name first, so a failure leaves the old
     lockfile (if any) in place.
     """
+    from scaffold.extras import require_wizard
+
+    require_wizard("piptools")  # before any scratch file is written
     written = []
     kept_answers = []
     for source_name, output_name in LOCK_PAIRS:

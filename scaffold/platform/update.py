@@ -218,9 +218,6 @@ def findings_at_head(repo: Path, checks: list[str]) -> set[Finding]:
 
 
 def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) -> None:
-    from scaffold.extras import require_wizard
-
-    require_wizard("copier")
     import copier
     from copier.errors import CopierError
     from copier.errors import UnsafeTemplateError as CopierUnsafe
@@ -287,6 +284,9 @@ def _version(answers: dict[str, Any]) -> str:
 
 
 def update(repo: Path, options: UpdateOptions | None = None) -> UpdateReport:
+    from scaffold.extras import require_wizard
+
+    require_wizard("copier")  # before anything is read or written
     options = options or UpdateOptions()
     repo = repo.resolve()
     answers = read_answers(repo)

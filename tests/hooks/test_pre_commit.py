@@ -246,6 +246,14 @@ def test_the_hooks_environments_hold_the_checks_and_not_the_wizard(app: Path,
         "microgate: this command needs the wizard's packages (copier, questionary, "
         "pip-tools, pre-commit not installed): pip install 'microgate[wizard]'"]
     assert not target.exists()
+    for command, missing in ((["lock", str(app)], "pip-tools"),
+                             (["update", str(app)], "copier")):
+        refused = run([microgate_there, *command], cwd=tmp_path)
+        assert refused.returncode == 1
+        assert refused.stderr.strip().splitlines() == [
+            f"microgate: this command needs the wizard's packages ({missing} not installed): "
+            "pip install 'microgate[wizard]'"], refused.output
+    assert git(app, "status", "--porcelain", "--ignored") == ""  # not a scratch file left
 
 
 def test_raising_lambda_memory_beyond_the_tier_cap_is_blocked(app: Path) -> None:
