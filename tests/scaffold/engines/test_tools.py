@@ -62,6 +62,8 @@ def test_two_first_runs_install_the_tool_once_and_both_get_it(tmp_path: Path) ->
                           check=True).stdout == "probe\n"
     assert sum("installing" in err for _, err, _ in outcomes) == 1
     assert (executable.parent.parent / ".installed").is_file()
+    # installed by microgate's own pip: the tool's environment holds no installer
+    assert not list(executable.parent.parent.glob("lib/python*/site-packages/pip"))
 
 
 def test_a_failed_install_says_what_pip_said_and_leaves_nothing(tmp_path: Path) -> None:

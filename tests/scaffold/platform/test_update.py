@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,23 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return released_template(tmp_path_factory.mktemp("template") / "microapp-template")
 
 
-@pytest.fixture
-def app(template: Path, tmp_path: Path) -> Path:
-    result = microgate("new", str(tmp_path / "sales-report"), "--defaults", "--no-lock",
-                       "--no-install-hooks", "--set", "name=sales-report", "--template",
-                       str(template), "--vcs-ref", "v1.0.0")
+@pytest.fixture(scope="module")
+def made_app(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app as `microgate new` makes it from release v1.0.0, once for the file."""
+    dest = tmp_path_factory.mktemp("made") / "sales-report"
+    result = microgate("new", str(dest), "--defaults", "--no-lock", "--no-install-hooks",
+                       "--set", "name=sales-report", "--template", str(template),
+                       "--vcs-ref", "v1.0.0")
     assert result.returncode == 0, result.output
-    return tmp_path / "sales-report"
+    return dest
+
+
+@pytest.fixture
+def app(made_app: Path, tmp_path: Path) -> Path:
+    """Each test's own copy (its git history included) of the app made from v1.0.0."""
+    dest = tmp_path / "sales-report"
+    shutil.copytree(made_app, dest, symlinks=True)
+    return dest
 
 
 def edit(app: Path, relative: str, old: str, new: str) -> None:
