@@ -5,9 +5,10 @@ Run: python bench/bench_testsuite.py [--keep TIMELINE.jsonl] [PYTEST ARGS...]
 Runs `python -m pytest` (the README's command, with any arguments given) with a small
 plugin that records, for every test, its worker, start, wall time and CPU time (the
 worker's own and that of the processes it waited for; work done inside bubblewrap's
-sandbox is not all counted). Then prints the suite's span against the 5-minute target,
-how busy each worker was, and the files and tests that took longest: what to look at
-first to make the suite faster.
+sandbox is not all counted), and the whole machine's CPU over the run (which is). Then
+prints the suite's span against the 5-minute target, how busy each worker and the
+machine were, and the files and tests that took longest: what to look at first to make
+the suite faster.
 """
 
 from __future__ import annotations
@@ -50,6 +51,23 @@ def pytest_runtest_protocol(item, nextitem):
 '''
 
 
+def machine_cpu() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (Linux).
+    Unlike the tests' own figures it counts the work done inside bubblewrap's sandbox
+    (a process the sandbox reaps is not in its test's CPU time), and anything else the
+    machine runs meanwhile."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if fields[:1] != ["cpu"]:
+        return None
+    ticks = [int(value) for value in fields[1:8]]  # user nice system idle iowait irq softirq
+    per_second = os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / per_second, sum(ticks) / per_second
+
+
 def main(argv: list[str]) -> int:
     keep = None
     if argv[:1] == ["--keep"] and len(argv) > 1:
@@ -60,10 +78,11 @@ def main(argv: list[str]) -> int:
         env = {**os.environ, "MICROGATE_TIMELINE": str(timeline),
                "PYTHONPATH": os.pathsep.join(filter(None, [scratch,
                                                            os.environ.get("PYTHONPATH")]))}
-        started = time.perf_counter()
+        started, machine_before = time.perf_counter(), machine_cpu()
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p",
                                  "microgate_timeline", *argv], cwd=ROOT, env=env, check=False)
         elapsed = time.perf_counter() - started
+        machine_after = machine_cpu()
         rows = [json.loads(line) for line in timeline.read_text(encoding="utf-8").splitlines()] \
             if timeline.is_file() else []
         if keep is not None and timeline.is_file():
@@ -79,6 +98,12 @@ def main(argv: list[str]) -> int:
           f"({span / TARGET_SECONDS:.2f}x the target)")
     print(f"  tests' wall time, summed     {sum(r['wall'] for r in rows):7.0f} s")
     print(f"  tests' CPU time, summed      {sum(r['cpu'] for r in rows):7.0f} s")
+    if machine_before is not None and machine_after is not None:
+        busy = machine_after[0] - machine_before[0]
+        total = machine_after[1] - machine_before[1]
+        cores = os.cpu_count() or 1
+        print(f"  the machine's CPU, busy      {busy:7.0f} s of {total:.0f} ({cores} cores: "
+              f"{busy / max(total, 1e-9):.0%}; its floor for the run: {busy / cores:.0f} s)")
     by_worker: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
     for row in rows:
         by_worker[row["worker"]].append(row)
