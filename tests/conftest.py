@@ -67,9 +67,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """One worker more than the cores (`-n auto`): about a third of the suite's time is
-    spent waiting (the package index, sandboxed runs stopped at their timeout, process
-    start-up), when another worker can use the core."""
+    """One worker more than the cores (`-n auto`): while one waits (the package index, a
+    sandboxed run stopped at its timeout, a process starting), another uses the core;
+    with it the machine's CPU is busy ~97% of the run (bench/bench_testsuite.py)."""
     return (os.cpu_count() or 1) + 1
 
 
