@@ -85,15 +85,15 @@ def _install(requirement: str, home: Path) -> None:
         python = str(building / "bin" / "python")
         pip = [sys.executable, "-m", "pip", "--python", python] if outer_pip \
             else [python, "-m", "pip"]
-        result = subprocess.run(
-            [*pip, "install", "--quiet", "--disable-pip-version-check", requirement],
-            capture_output=True, text=True, errors="replace",
-            timeout=INSTALL_TIMEOUT_SECONDS, check=False,
-        )
+        result = _run_whole(
+            [*pip, "install", "--quiet", "--disable-pip-version-check", requirement])
     except (OSError, subprocess.TimeoutExpired) as exc:
         shutil.rmtree(building, ignore_errors=True)
         raise ToolMissing(f"{requirement.split('==')[0]} is not installed and could not be "
                           f"installed now ({exc}); it needs the package index once") from None
+    except BaseException:  # Ctrl-C: no half-made environment is left behind
+        shutil.rmtree(building, ignore_errors=True)
+        raise
     if result.returncode != 0 or not (building / "bin" / name).is_file():
         shutil.rmtree(building, ignore_errors=True)
         lines = (result.stderr or result.stdout).strip().splitlines()
@@ -118,3 +118,24 @@ def _pip_that_installs_elsewhere() -> bool:
     except (importlib.metadata.PackageNotFoundError, ValueError):
         return False
     return (major, minor) >= (22, 3)
+
+
+def _run_whole(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in a process group of its own and, if it is stopped (time limit,
+    Ctrl-C), stop every process of it: ``pip --python`` installs from a second process
+    that would otherwise go on writing into the environment after microgate is gone."""
+    import signal
+
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True, errors="replace",
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=INSTALL_TIMEOUT_SECONDS)
+    except BaseException:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            process.kill()
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
