@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,3 +100,62 @@ def answers(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return base
+
+
+@contextmanager
+def silent_index() -> Iterator[socket.socket]:
+    """A package index on 127.0.0.1 (its URL: ``index_url(server)``) that takes each
+    connection and never answers: pip waits on it until it is stopped."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        server.settimeout(120)
+        yield server
+
+
+def index_url(server: socket.socket) -> str:
+    return f"http://127.0.0.1:{server.getsockname()[1]}/simple"
+
+
+def processes_in(folder: Path) -> list[str]:
+    """The command lines of this machine's processes that name ``folder`` or run in it."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                "utf-8", "replace")
+            cwd = Path(os.readlink(proc / "cwd"))
+        except OSError:
+            continue
+        if str(folder) in args or cwd == folder or folder in cwd.parents:
+            found.append(args)
+    return found
+
+
+def interrupted_while_waiting_on_the_index(command: list[str], cwd: Path,
+                                           env: dict[str, str], watch: Path
+                                           ) -> tuple[Run, list[str]]:
+    """Run ``command`` against a silent index, send it Ctrl-C once pip is waiting on the
+    index, and return its run and the processes still naming or running in ``watch``
+    (checked while the index still holds the connection, so that an orphaned pip would
+    still be there)."""
+    env = {**os.environ, **env, "PIP_RETRIES": "0", "PIP_TIMEOUT": "120",
+           "PIP_NO_CACHE_DIR": "1"}
+    for name in ("PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_EXTRA_INDEX_URL"):
+        env.pop(name, None)
+    with silent_index() as index:
+        env["PIP_INDEX_URL"] = index_url(index)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            connection, _ = index.accept()
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+            deadline = time.monotonic() + 5
+            while processes_in(watch) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            left = processes_in(watch)
+            connection.close()
+        finally:
+            process.kill()
+    return Run(process.returncode, out, err), left

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scaffold.errors import MicrogateError, ToolMissing
+from scaffold.processes import run_whole
 
 PINNED = {"checkov": "checkov==3.2.500"}
 INSTALL_TIMEOUT_SECONDS = 900
@@ -85,8 +86,9 @@ def _install(requirement: str, home: Path) -> None:
         python = str(building / "bin" / "python")
         pip = [sys.executable, "-m", "pip", "--python", python] if outer_pip \
             else [python, "-m", "pip"]
-        result = _run_whole(
-            [*pip, "install", "--quiet", "--disable-pip-version-check", requirement])
+        result = run_whole(
+            [*pip, "install", "--quiet", "--disable-pip-version-check", requirement],
+            timeout=INSTALL_TIMEOUT_SECONDS)
     except (OSError, subprocess.TimeoutExpired) as exc:
         shutil.rmtree(building, ignore_errors=True)
         raise ToolMissing(f"{requirement.split('==')[0]} is not installed and could not be "
@@ -118,24 +120,3 @@ def _pip_that_installs_elsewhere() -> bool:
     except (importlib.metadata.PackageNotFoundError, ValueError):
         return False
     return (major, minor) >= (22, 3)
-
-
-def _run_whole(command: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` in a process group of its own and, if it is stopped (time limit,
-    Ctrl-C), stop every process of it: ``pip --python`` installs from a second process
-    that would otherwise go on writing into the environment after microgate is gone."""
-    import signal
-
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True, errors="replace",
-                               start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=INSTALL_TIMEOUT_SECONDS)
-    except BaseException:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            process.kill()
-        process.communicate()
-        raise
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

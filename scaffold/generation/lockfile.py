@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scaffold.errors import MicrogateError
 from scaffold.generation.lockcache import keep_lock, kept_lock, lock_key
+from scaffold.processes import run_whole
 
 # (input, output) pairs, in the order they must be compiled.
 LOCK_PAIRS: tuple[tuple[str, str], ...] = (
@@ -146,21 +147,16 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
             kept_answers.append(output)
             continue
         try:
-            result = subprocess.run(
-                command,
-                cwd=repo,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=COMPILE_TIMEOUT_SECONDS,
-                check=False,
-            )
+            result = run_whole(command, cwd=repo, env=env, timeout=COMPILE_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             scratch.unlink(missing_ok=True)
             raise IndexUnreachable(
                 f"pip-compile gave no answer in {COMPILE_TIMEOUT_SECONDS} s; "
                 "is the package index reachable?"
             ) from None
+        except BaseException:  # Ctrl-C: no scratch lockfile stays in the repo
+            scratch.unlink(missing_ok=True)
+            raise
         if result.returncode != 0:
             scratch.unlink(missing_ok=True)
             output_text = result.stderr + result.stdout

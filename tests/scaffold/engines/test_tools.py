@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from testing.util import MICROGATE, REPO_ROOT
+from testing.util import MICROGATE, REPO_ROOT, interrupted_while_waiting_on_the_index
 
 
 def _wheel(folder: Path) -> Path:
@@ -81,49 +77,17 @@ def test_a_failed_install_says_what_pip_said_and_leaves_nothing(tmp_path: Path) 
     assert not [p for p in tools.iterdir() if not p.name.startswith(".")]
 
 
-def _processes_naming(text: str) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if text in args:
-            found.append(args)
-    return found
-
 
 def test_ctrl_c_during_an_install_stops_all_of_it_and_leaves_nothing(
         make_app: Any, tmp_path: Path) -> None:
     """pip installs the tool from a second process (`pip --python`): Ctrl-C while it
     waits on the index stops both, and no half-made environment stays."""
-    app = make_app()
     tools = tmp_path / "tools"
-    env = {**os.environ, "MICROGATE_TOOLS_DIR": str(tools), "PIP_RETRIES": "0",
-           "PIP_TIMEOUT": "120", "PIP_NO_CACHE_DIR": "1"}
-    for name in ("PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_EXTRA_INDEX_URL", "MICROGATE_CHECKOV"):
-        env.pop(name, None)
-    with socket.socket() as silent:  # an index that takes the connection and never answers
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        silent.settimeout(120)
-        env["PIP_INDEX_URL"] = f"http://127.0.0.1:{silent.getsockname()[1]}/simple"
-        process = subprocess.Popen([*MICROGATE, "check", "--all-files", "--only", "iac"],
-                                   cwd=app, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        try:
-            connection, _ = silent.accept()  # pip is now waiting on the index
-            process.send_signal(signal.SIGINT)
-            _, err = process.communicate(timeout=60)
-            # (while the index still holds the connection: an orphaned pip would wait on)
-            deadline = time.monotonic() + 5
-            while _processes_naming(str(tools)) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            left = _processes_naming(str(tools))
-            connection.close()
-        finally:
-            process.kill()
-    assert process.returncode == 130, err
-    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("microgate:")
+    run, left = interrupted_while_waiting_on_the_index(
+        [*MICROGATE, "check", "--all-files", "--only", "iac"], make_app(),
+        {"MICROGATE_TOOLS_DIR": str(tools)}, watch=tools)
+    assert run.returncode == 130, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("microgate: cancelled")
     assert left == []
     assert not [p for p in tools.iterdir() if not p.name.startswith(".")]

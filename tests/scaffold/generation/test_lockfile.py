@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from testing.util import microgate
+from testing.util import (
+    MICROGATE,
+    commit_all,
+    git,
+    interrupted_while_waiting_on_the_index,
+    microgate,
+)
 
 NO_INDEX = {
     # a closed port on this machine: the index "cannot be reached", at once
@@ -150,3 +157,18 @@ def test_a_kept_answer_is_keyed_by_every_input_and_never_for_what_points_elsewhe
     (app / "shared").symlink_to(tmp_path / "elsewhere")
     (app / "requirements-dev.in").write_text("-r shared/more.in\n")
     assert key() is None
+
+
+def test_ctrl_c_during_pip_compile_leaves_no_scratch_file_and_no_process(
+        make_app: Any) -> None:
+    repo = make_app()
+    (repo / "requirements.txt").write_text("# the lockfile so far\n")  # pip-compile's start
+    commit_all(repo, "a lockfile")
+    run, left = interrupted_while_waiting_on_the_index(
+        [*MICROGATE, "lock"], repo, {}, watch=repo)
+    assert run.returncode == 130, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("microgate: cancelled")
+    assert left == []
+    assert git(repo, "status", "--porcelain", "--ignored") == ""  # no scratch lockfile
+    assert (repo / "requirements.txt").read_text() == "# the lockfile so far\n"
