@@ -104,6 +104,10 @@ def run(argv: Sequence[str], workdir: Path, *, timeout: float,
         _kill(process)
         out, _ = process.communicate()
         return Completed(-9, out.decode("utf-8", "replace")[-20_000:], timed_out=True)
+    except BaseException:  # Ctrl-C: what runs here (a session of its own) stops too
+        _kill(process)
+        process.communicate()
+        raise
     return Completed(process.returncode, out.decode("utf-8", "replace")[-200_000:])
 
 

@@ -135,6 +135,9 @@ def checkov_records(process: subprocess.Popen[str]) -> list[CheckovRecord]:
     except subprocess.TimeoutExpired:
         _kill_group(process)
         raise MicrogateError(f"checkov gave no answer in {CHECKOV_TIMEOUT_SECONDS} s") from None
+    except BaseException:  # Ctrl-C: checkov (a session of its own) stops with microgate
+        _kill_group(process)
+        raise
     try:
         output: Any = json.loads(stdout)
     except ValueError:

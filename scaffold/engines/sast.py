@@ -389,6 +389,10 @@ def _engine_output(run: subprocess.Popen[bytes], files: int) -> dict[str, Any]:
         run.communicate()
         raise MicrogateError(
             f"semgrep gave no answer in {ENGINE_TIMEOUT_SECONDS} s on {files} files") from None
+    except BaseException:  # Ctrl-C: the engine stops with microgate
+        run.kill()
+        run.communicate()
+        raise
     stdout = out.decode("utf-8", "replace")
     try:
         # The engine prints a progress dot per file before its JSON.
@@ -429,7 +433,12 @@ def scan(repo: Path, names: list[str]) -> SastReport:
         # needs (the redaction patterns), so a commit with findings does not wait for it.
         from scaffold.redact import prepare
 
-        prepare()
+        try:
+            prepare()
+        except BaseException:  # Ctrl-C: the engine stops with microgate
+            run.kill()
+            run.communicate()
+            raise
         output = _engine_output(run, len(targets))
     lines_by_path: dict[str, list[str]] = {}
     superseded: set[tuple[str, int, str]] = set()

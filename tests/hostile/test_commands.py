@@ -3,18 +3,20 @@ update leaves the tree as it was, races fail cleanly, and every error is one lin
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from testing.hostile import capped, microgate
 from testing.templates import TEMPLATE, template_repo
-from testing.util import MICROGATE, REPO_ROOT, commit_all, git
+from testing.util import MICROGATE, REPO_ROOT, commit_all, git, processes_in
 
 
 def _template_with(tmp_path: Path, relative: str, text: str,
@@ -193,10 +195,12 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("after", [0.15, 0.3, 0.45, 1.0])
-def test_ctrl_c_while_checking_exits_130(app: Path, after: float) -> None:
+def test_ctrl_c_while_checking_exits_130(app: Path, after: float, tmp_path: Path) -> None:
     """Whenever Ctrl-C comes (loading, starting the scanners, scanning): exit code 130
-    and one line, never a death by SIGINT (-2) after microgate said it was cancelled."""
-    process = subprocess.Popen([*MICROGATE, "check", "--all-files"], cwd=app,
+    and one line, never a death by SIGINT (-2) after microgate said it was cancelled,
+    and nothing it started (checkov, semgrep's engine) goes on running."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # the scanners run
+    process = subprocess.Popen([*MICROGATE, "check", "--all-files"], cwd=app, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         process.wait(timeout=after)
@@ -205,6 +209,9 @@ def test_ctrl_c_while_checking_exits_130(app: Path, after: float) -> None:
     _, err = process.communicate(timeout=120)
     assert process.returncode in (0, 1, 130), (process.returncode, err[-500:])
     assert "Traceback" not in err
+    # (a killed process is gone at once; checkov left running would answer ~2 s later)
+    time.sleep(0.3)
+    assert processes_in(tmp_path) == []
 
 
 def test_stdin_closed_and_no_terminal_is_a_clear_usage_error(tmp_path: Path) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scaffold.generation.testgen import validate
-from testing.util import microgate, run
+from testing.util import MICROGATE, microgate, processes_in, run
 
 FUNCTIONS = '''
 
@@ -140,3 +144,34 @@ def test_without_pytest_it_says_where_to_run_it_and_writes_nothing(app: Path) ->
     assert "pip install -r requirements-dev.txt" in result.output
     assert sorted(p.name for p in (app / "tests").iterdir()) == before
 
+
+
+def test_ctrl_c_while_generated_tests_run_stops_them(make_app: Any, tmp_path: Path) -> None:
+    """The runs of generated tests are sessions of their own (a test's Ctrl-C is not
+    theirs to see): when microgate is stopped, it stops them, sandbox or not."""
+    repo: Path = make_app(git=False)
+    core = repo / "app" / "core.py"
+    core.write_text(core.read_text() + (
+        "\n\ndef wait_a_while(seconds: int) -> int:\n"
+        '    """Wait, then say how long.\n\n    >>> wait_a_while(60)\n    60\n    """\n'
+        "    import time\n\n    time.sleep(seconds)\n    return seconds\n"))
+    env = {**os.environ, "MICROGATE_SANDBOX": "off",  # no bubblewrap to end them for us
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    process = subprocess.Popen([*MICROGATE, "tests", "generate", "--repo", str(repo),
+                                "--no-llm"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        ours = " ".join(MICROGATE)
+        while not [args for args in processes_in(repo) if not args.startswith(ours)] \
+                and time.monotonic() < deadline:  # until microgate has started a run
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    time.sleep(0.3)  # a killed process is gone at once
+    assert processes_in(repo) == []
