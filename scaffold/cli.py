@@ -458,6 +458,12 @@ def _cmd_fleet_update(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(fleet.results, indent=2) + "\n")
     else:
         print(fleet.summary())
+    if fleet.stopped:
+        from scaffold.errors import Cancelled
+
+        raise Cancelled(f"cancelled: {fleet.untouched} of {fleet.total} apps were not "
+                        "updated (never started, or rolled back to their last commit); "
+                        "the summary above lists the others")
     if fleet.by_status("failed"):
         return 1
     from scaffold.errors import EXIT_CONFLICTS

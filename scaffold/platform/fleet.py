@@ -191,15 +191,24 @@ def expired(rows: list[AppRow], within_days: int = 0) -> list[AppRow]:
 @dataclass
 class FleetUpdate:
     results: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    stopped: bool = False  # Ctrl-C: the apps not in ``results`` were never started
 
     def by_status(self, status: str) -> list[dict[str, Any]]:
         return [r for r in self.results if r["status"] == status]
 
+    @property
+    def untouched(self) -> int:
+        """Apps a stop left as they were: never started, or rolled back."""
+        return self.total - len(self.results) + len(self.by_status("cancelled"))
+
     def summary(self) -> str:
-        lines = [f"{len(self.results)} apps: {len(self.by_status('updated'))} updated, "
-                 f"{len(self.by_status('current'))} already current, "
-                 f"{len(self.by_status('conflicts'))} in conflict, "
-                 f"{len(self.by_status('failed'))} failed"]
+        counts = (f"{len(self.by_status('updated'))} updated, "
+                  f"{len(self.by_status('current'))} already current, "
+                  f"{len(self.by_status('conflicts'))} in conflict, "
+                  f"{len(self.by_status('failed'))} failed")
+        lines = [f"{self.total} apps: {counts}, {self.untouched} not updated (stopped)"
+                 if self.stopped else f"{len(self.results)} apps: {counts}"]
         for result in sorted(self.by_status("conflicts"), key=lambda r: r["name"]):
             lines.append(f"  conflict: {result['name']} ({result['repo']}): "
                          f"{', '.join(result['conflicts'])}")
@@ -208,13 +217,31 @@ class FleetUpdate:
         return "\n".join(lines)
 
 
+# Set in a process once the user has stopped the fleet update (Ctrl-C): the update under
+# way rolls its app back, and no other app is started.
+_stopped = False
+_busy = False
+
+
+def _cancelled(repo: str) -> dict[str, Any]:
+    return {"repo": repo, "name": Path(repo).name, "status": "cancelled",
+            "reason": "stopped: the app is as it was", "conflicts": []}
+
+
 def update_one(repo: str, options: dict[str, Any]) -> dict[str, Any]:
     """Update one repo; every failure becomes a result, never an exception."""
+    global _busy
+    from scaffold.errors import Cancelled
     from scaffold.platform.update import UpdateOptions, update
 
+    if _stopped:
+        return _cancelled(repo)
+    _busy = True
     try:
         report = update(Path(repo), UpdateOptions(**options))
         return report.as_dict()
+    except (Cancelled, KeyboardInterrupt):
+        return _cancelled(repo)  # update() has rolled the app back
     except MicrogateError as exc:
         return {"repo": repo, "name": Path(repo).name, "status": "failed",
                 "reason": exc.message.removeprefix(f"{repo}: "), "conflicts": []}
@@ -225,31 +252,78 @@ def update_one(repo: str, options: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - one broken repo must not stop the fleet
         return {"repo": repo, "name": Path(repo).name, "status": "failed",
                 "reason": f"internal error: {type(exc).__name__}: {exc}", "conflicts": []}
+    finally:
+        _busy = False
+
+
+def _worker_started() -> None:
+    """In each worker: Ctrl-C (from the terminal, or passed on by the main process) stops
+    the update under way once, so that it rolls back; a second one does not break the
+    roll-back, and one that comes between updates only keeps the next from starting."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        global _stopped
+        first = not _stopped
+        _stopped = True
+        if first and _busy:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
 
 
 def update_all(repos: list[Path], options: dict[str, Any], jobs: int | None = None,
                progress: Callable[[int, int, dict[str, Any]], None] | None = None
                ) -> FleetUpdate:
+    """Update every repo. Ctrl-C stops it: no other app is started, the ones under way
+    roll back, and the result says so (``stopped``)."""
     jobs = max(1, jobs or os.cpu_count() or 1)
-    fleet = FleetUpdate()
+    fleet = FleetUpdate(total=len(repos))
+
+    def record(result: dict[str, Any]) -> None:
+        fleet.results.append(result)
+        if result["status"] == "cancelled":
+            fleet.stopped = True
+        if progress:
+            progress(len(fleet.results), len(repos), result)
+
     if jobs == 1:
-        for index, repo in enumerate(repos, 1):
-            result = update_one(str(repo), options)
-            fleet.results.append(result)
-            if progress:
-                progress(index, len(repos), result)
+        try:
+            for repo in repos:
+                record(update_one(str(repo), options))
+                if fleet.stopped:
+                    break
+        except KeyboardInterrupt:
+            fleet.stopped = True
+        fleet.results.sort(key=lambda r: r["repo"])
         return fleet
     # here, not at the top: `microgate check` imports this module for LAST_CHECK, and the
     # process pool costs ~9 ms to import
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+    import signal
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(update_one, str(repo), options) for repo in repos]
-        for index, future in enumerate(as_completed(futures), 1):
-            result = future.result()
-            fleet.results.append(result)
-            if progress:
-                progress(index, len(repos), result)
+    futures: list[Future[dict[str, Any]]] = []
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started) as pool:
+        try:
+            futures = [pool.submit(update_one, str(repo), options) for repo in repos]
+            for future in as_completed(futures):
+                record(future.result())
+        except KeyboardInterrupt:
+            fleet.stopped = True
+            for worker in multiprocessing.active_children():  # when it came here only
+                if worker.pid is not None:
+                    try:
+                        os.kill(worker.pid, signal.SIGINT)
+                    except OSError:
+                        pass
+            pool.shutdown(wait=True, cancel_futures=True)
+            seen = {result["repo"] for result in fleet.results}
+            for future in futures:  # the ones under way: rolled back, or done meanwhile
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    result = future.result()
+                    if result["repo"] not in seen:
+                        fleet.results.append(result)
     fleet.results.sort(key=lambda r: r["repo"])
     return fleet
 

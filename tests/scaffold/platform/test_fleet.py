@@ -10,6 +10,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from testing.fleet import make_base, rename_copy
 from testing.templates import released_template
-from testing.util import commit_all, git, microgate
+from testing.util import MICROGATE, commit_all, git, microgate
 
 # one worker runs this file: its module fixture is made once, not once a worker
 pytestmark = pytest.mark.xdist_group("fleet")
@@ -138,3 +139,38 @@ def test_the_report_renders_a_chart_in_headless_chromium(fleet: Path, tmp_path: 
     under, over = counts.get((62, 124, 177), 0), counts.get((214, 69, 69), 0)
     assert under > 5_000, "the blue bars (within budget) are not on the screenshot"
     assert over > 1_000, "the red bar (app-02, over budget) is not on the screenshot"
+
+
+@pytest.mark.parametrize(("jobs", "to_group"), [("2", False), ("1", True)],
+                         ids=["parallel, Ctrl-C to microgate only", "one at a time, Ctrl-C "
+                              "from the terminal"])
+def test_ctrl_c_stops_the_fleet_update_and_says_what_was_done(
+        tmp_path: Path, jobs: str, to_group: bool) -> None:
+    template = released_template(tmp_path / "template")
+    base = make_base(template, tmp_path / "base", "v1.0.0", "container")
+    apps = [rename_copy(base, tmp_path / "apps" / f"app-{i}", f"app-{i}", budget=20.0,
+                        expires=TODAY + dt.timedelta(days=30)) for i in range(6)]
+    process = subprocess.Popen([*MICROGATE, "fleet", "update", str(tmp_path / "apps"),
+                                "--vcs-ref", "v1.1.0", "--jobs", jobs],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        first = process.stderr.readline() if process.stderr else ""  # one app is done
+        if to_group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert "1/6" in first, first + err
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    changed = [app for app in apps if git(app, "status", "--porcelain", "--ignored")]
+    assert 1 <= len(changed) < len(apps)  # stopped before the end
+    summary = out.splitlines()[0]
+    assert summary.startswith(f"6 apps: {len(changed)} updated, ")
+    assert summary.endswith(f", {6 - len(changed)} not updated (stopped)")
+    assert err.strip().splitlines()[-1] == (
+        f"microgate: cancelled: {6 - len(changed)} of 6 apps were not updated (never "
+        "started, or rolled back to their last commit); the summary above lists the others")
