@@ -114,65 +114,73 @@ def _compile_env() -> dict[str, str]:
 def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
     """Compile each ``*.in`` of the repo into a hash-pinned ``*.txt`` beside it.
 
-    Each lockfile is written to a temporary name first, so a failure leaves the old
-    lockfile (if any) in place.
+    Each lockfile is written to a temporary name first and all of them take their
+    places together at the end: a failure (or Ctrl-C) leaves every old lockfile as it
+    was, never one new beside one old.
     """
     from scaffold.extras import require_wizard
 
     require_wizard("piptools")  # before any scratch file is written
-    written = []
-    kept_answers = []
-    for source_name, output_name in LOCK_PAIRS:
-        source = repo / source_name
-        if not source.is_file():
-            if source_name == "requirements.in":
-                raise MicrogateError(f"{source}: not found; is this a micro app's folder?")
-            continue
-        output = repo / output_name
-        scratch = repo / f".{output_name}.microgate-tmp"
-        previous = output.read_bytes() if output.is_file() else b""
-        if previous:
-            scratch.write_bytes(previous)
-        command = pip_compile_command(Path(source_name), Path(scratch.name))
-        command[-1:-1] = ["--uploaded-prior-to", cooldown_cutoff(repo)]
-        for package in upgrade or []:
-            command[-1:-1] = ["--upgrade-package", package]
-        env = _compile_env()
-        key = lock_key(repo, source_name, previous, command, env)
-        kept = kept_lock(key)
-        if kept is not None:
-            scratch.write_text(kept, encoding="utf-8")
-            scratch.replace(output)
-            written.append(output)
-            kept_answers.append(output)
-            continue
-        try:
-            result = run_whole(command, cwd=repo, env=env, timeout=COMPILE_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            scratch.unlink(missing_ok=True)
-            raise IndexUnreachable(
-                f"pip-compile gave no answer in {COMPILE_TIMEOUT_SECONDS} s; "
-                "is the package index reachable?"
-            ) from None
-        except BaseException:  # Ctrl-C: no scratch lockfile stays in the repo
-            scratch.unlink(missing_ok=True)
-            raise
-        if result.returncode != 0:
-            scratch.unlink(missing_ok=True)
-            output_text = result.stderr + result.stdout
-            missing = NO_DISTRIBUTION.search(output_text)
-            if missing and not any(marker in output_text for marker in CONNECTION_MARKERS):
-                raise MicrogateError(no_such_package(missing.group(1), missing.group(2),
-                                                     source_name))
-            if any(marker in output_text for marker in NETWORK_MARKERS):
+    written: list[Path] = []
+    kept_answers: list[Path] = []
+    compiled: list[tuple[Path, Path]] = []  # (scratch, lockfile), to put in place at the end
+    try:
+        for source_name, output_name in LOCK_PAIRS:
+            source = repo / source_name
+            if not source.is_file():
+                if source_name == "requirements.in":
+                    raise MicrogateError(f"{source}: not found; is this a micro app's folder?")
+                continue
+            output = repo / output_name
+            scratch = repo / f".{output_name}.microgate-tmp"
+            previous = output.read_bytes() if output.is_file() else b""
+            if previous:
+                scratch.write_bytes(previous)
+            command = pip_compile_command(Path(source_name), Path(scratch.name))
+            command[-1:-1] = ["--uploaded-prior-to", cooldown_cutoff(repo)]
+            for package in upgrade or []:
+                command[-1:-1] = ["--upgrade-package", package]
+            env = _compile_env()
+            key = lock_key(repo, source_name, previous, command, env)
+            kept = kept_lock(key)
+            if kept is not None:
+                scratch.write_text(kept, encoding="utf-8")
+                compiled.append((scratch, output))
+                kept_answers.append(output)
+                continue
+            try:
+                result = run_whole(command, cwd=repo, env=env, timeout=COMPILE_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                scratch.unlink(missing_ok=True)
                 raise IndexUnreachable(
-                    "could not reach the package index to pin the dependencies"
+                    f"pip-compile gave no answer in {COMPILE_TIMEOUT_SECONDS} s; "
+                    "is the package index reachable?"
+                ) from None
+            except BaseException:  # Ctrl-C: no scratch lockfile stays in the repo
+                scratch.unlink(missing_ok=True)
+                raise
+            if result.returncode != 0:
+                scratch.unlink(missing_ok=True)
+                output_text = result.stderr + result.stdout
+                missing = NO_DISTRIBUTION.search(output_text)
+                if missing and not any(marker in output_text for marker in CONNECTION_MARKERS):
+                    raise MicrogateError(no_such_package(missing.group(1), missing.group(2),
+                                                         source_name))
+                if any(marker in output_text for marker in NETWORK_MARKERS):
+                    raise IndexUnreachable(
+                        "could not reach the package index to pin the dependencies"
+                    )
+                last = next(
+                    (line for line in reversed(output_text.splitlines()) if line.strip()), ""
                 )
-            last = next(
-                (line for line in reversed(output_text.splitlines()) if line.strip()), ""
-            )
-            raise MicrogateError(f"pip-compile failed on {source_name}: {last.strip()}")
-        keep_lock(key, scratch.read_text(encoding="utf-8"))
+                raise MicrogateError(f"pip-compile failed on {source_name}: {last.strip()}")
+            keep_lock(key, scratch.read_text(encoding="utf-8"))
+            compiled.append((scratch, output))
+    except BaseException:
+        for scratch, _ in compiled:
+            scratch.unlink(missing_ok=True)
+        raise
+    for scratch, output in compiled:
         scratch.replace(output)
         written.append(output)
     return LockResult(written, kept_answers)

@@ -172,3 +172,16 @@ def test_ctrl_c_during_pip_compile_leaves_no_scratch_file_and_no_process(
     assert left == []
     assert git(repo, "status", "--porcelain", "--ignored") == ""  # no scratch lockfile
     assert (repo / "requirements.txt").read_text() == "# the lockfile so far\n"
+
+
+def test_a_lockfile_that_fails_leaves_the_other_as_it_was_too(make_app: Any) -> None:
+    """The lockfiles take their places together: requirements.txt (nothing to pin, so it
+    compiles offline) is not rewritten when requirements-dev.txt cannot be."""
+    repo = make_app()
+    (repo / "requirements.in").write_text("# nothing yet\n")
+    for lockfile in ("requirements.txt", "requirements-dev.txt"):
+        (repo / lockfile).write_text("# the lockfile so far\n")
+    commit_all(repo, "lockfiles")
+    result = microgate("lock", str(repo), env=NO_INDEX, timeout=300)
+    assert result.returncode == 1 and "package index" in result.stderr, result.output
+    assert git(repo, "status", "--porcelain", "--ignored") == ""
