@@ -31,7 +31,7 @@ from scaffold.engines.testpresence import (
     asserts_something,
     suggested_test_file,
 )
-from scaffold.errors import MicrogateError
+from scaffold.errors import Cancelled, MicrogateError
 from scaffold.generation.testshapes import (
     class_kind,
     class_tests,
@@ -790,8 +790,15 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
             plan = _deterministic_plan(repo, module, missing, test_file, report,
                                        runner.sandboxed, neighbouring_tests(
                                            repo, [t.path for t in importing]))
-        _write_and_run(repo, plan, llm if plan.tests and plan.tests[0].kind == "llm" else None,
-                       missing, on_failure, report, runner)
+        try:
+            _write_and_run(repo, plan, llm if plan.tests and plan.tests[0].kind == "llm"
+                           else None, missing, on_failure, report, runner)
+        except KeyboardInterrupt:
+            finished = sorted({file for file, _ in report.written + report.unrun})
+            raise Cancelled(
+                "cancelled; the test file being checked is back as it was, and "
+                + (f"the finished ones are kept: {', '.join(finished)}" if finished
+                   else "nothing was written")) from None
     # A name whose only tests were speculative (an invariant) is untested only if none held.
     tested = {f"{module}: {name}" for module, name, _ in report.kept}
     report.skipped = [name for name in report.skipped if name not in tested]
@@ -823,6 +830,36 @@ class _Runner:
 def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
                    missing: list[PublicName], on_failure: FailureChooser,
                    report: GenerationReport, runner: _Runner) -> None:
+    """Write the module's candidate tests, run them and keep those that pass. Stopped on
+    the way (Ctrl-C), the test file is put back as it was: no unchecked test stays."""
+    from scaffold.safefiles import resolve_inside
+
+    target = repo / plan.test_file
+    if not plan.tests or resolve_inside(repo, plan.test_file) is None or target.is_symlink():
+        # nothing to write, or a file it refuses to write (outside the repo, a link)
+        _write_run_and_keep(repo, plan, llm, missing, on_failure, report, runner)
+        return
+    try:
+        before = target.read_text(encoding="utf-8") if target.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        before = None
+    folder_was_there = target.parent.is_dir()
+    try:
+        _write_run_and_keep(repo, plan, llm, missing, on_failure, report, runner)
+    except BaseException:
+        if before is not None:
+            target.write_text(before, encoding="utf-8")
+        else:
+            target.unlink(missing_ok=True)
+            if not folder_was_there and target.parent.is_dir() and \
+                    not any(target.parent.iterdir()):
+                target.parent.rmdir()
+        raise
+
+
+def _write_run_and_keep(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
+                        missing: list[PublicName], on_failure: FailureChooser,
+                        report: GenerationReport, runner: _Runner) -> None:
     from scaffold.generation.llm import LLMError
     from scaffold.safefiles import resolve_inside
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from scaffold.generation.testgen import validate
-from testing.util import MICROGATE, microgate, processes_in, run
+from testing.util import MICROGATE, commit_all, git, microgate, processes_in, run
 
 FUNCTIONS = '''
 
@@ -148,13 +148,15 @@ def test_without_pytest_it_says_where_to_run_it_and_writes_nothing(app: Path) ->
 
 def test_ctrl_c_while_generated_tests_run_stops_them(make_app: Any, tmp_path: Path) -> None:
     """The runs of generated tests are sessions of their own (a test's Ctrl-C is not
-    theirs to see): when microgate is stopped, it stops them, sandbox or not."""
-    repo: Path = make_app(git=False)
+    theirs to see): when microgate is stopped, it stops them, sandbox or not, and puts
+    the test file it was checking back as it was."""
+    repo: Path = make_app()
     core = repo / "app" / "core.py"
     core.write_text(core.read_text() + (
         "\n\ndef wait_a_while(seconds: int) -> int:\n"
         '    """Wait, then say how long.\n\n    >>> wait_a_while(60)\n    60\n    """\n'
         "    import time\n\n    time.sleep(seconds)\n    return seconds\n"))
+    commit_all(repo, "a slow function")
     env = {**os.environ, "MICROGATE_SANDBOX": "off",  # no bubblewrap to end them for us
            "XDG_CACHE_HOME": str(tmp_path / "cache")}
     process = subprocess.Popen([*MICROGATE, "tests", "generate", "--repo", str(repo),
@@ -173,5 +175,9 @@ def test_ctrl_c_while_generated_tests_run_stops_them(make_app: Any, tmp_path: Pa
         process.kill()
     assert process.returncode == 130, err
     assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == ("microgate: cancelled; the test file being "
+                                            "checked is back as it was, and nothing was "
+                                            "written")
+    assert git(repo, "status", "--porcelain", "--ignored") == ""  # no unchecked test
     time.sleep(0.3)  # a killed process is gone at once
     assert processes_in(repo) == []
