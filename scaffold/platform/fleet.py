@@ -239,6 +239,7 @@ def update_one(repo: str, options: dict[str, Any]) -> dict[str, Any]:
     _busy = True
     try:
         report = update(Path(repo), UpdateOptions(**options))
+        _busy = False  # done: a Ctrl-C from here on only keeps the next app from starting
         return report.as_dict()
     except (Cancelled, KeyboardInterrupt):
         return _cancelled(repo)  # update() has rolled the app back
