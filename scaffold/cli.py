@@ -1158,9 +1158,20 @@ def entry() -> None:
     (seen ~1 run in 15 when Ctrl-C comes while checks start), and a caller would read a
     crash where there was none."""
     import os
+    import signal
 
     from scaffold.errors import CANCELLED, EXIT_CANCELLED
 
+    terminated = []
+
+    def stop(signum: int, frame: object) -> None:
+        # SIGTERM (a CI job cancelled, `timeout`, `kill`) stops microgate the way Ctrl-C
+        # does, with the same clean-up: what it started stopped, nothing half-made left.
+        terminated.append(signum)
+        if len(terminated) == 1:  # a second one must not break that clean-up
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         code = main()
     except KeyboardInterrupt:  # between the import and the error handler
@@ -1169,7 +1180,7 @@ def entry() -> None:
     if code == EXIT_CANCELLED:
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code)
+        os._exit(128 + signal.SIGTERM if terminated else code)
     raise SystemExit(code)
 
 

@@ -138,12 +138,13 @@ def processes_in(folder: Path) -> list[str]:
 
 
 def interrupted_while_waiting_on_the_index(command: list[str], cwd: Path,
-                                           env: dict[str, str], watch: Path
+                                           env: dict[str, str], watch: Path,
+                                           signum: int = signal.SIGINT
                                            ) -> tuple[Run, list[str]]:
-    """Run ``command`` against a silent index, send it Ctrl-C once pip is waiting on the
-    index, and return its run and the processes still naming or running in ``watch``
-    (checked while the index still holds the connection, so that an orphaned pip would
-    still be there)."""
+    """Run ``command`` against a silent index, send it ``signum`` (Ctrl-C's, unless told)
+    once pip is waiting on the index, and return its run and the processes still naming
+    or running in ``watch`` (checked while the index still holds the connection, so that
+    an orphaned pip would still be there)."""
     env = {**os.environ, **env, "PIP_RETRIES": "0", "PIP_TIMEOUT": "120",
            "PIP_NO_CACHE_DIR": "1"}
     for name in ("PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_EXTRA_INDEX_URL"):
@@ -154,7 +155,7 @@ def interrupted_while_waiting_on_the_index(command: list[str], cwd: Path,
                                    stderr=subprocess.PIPE, text=True)
         try:
             connection, _ = index.accept()
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
             out, err = process.communicate(timeout=60)
             time.sleep(0.3)  # a killed process is gone at once; an orphan waits on
             left = processes_in(watch)

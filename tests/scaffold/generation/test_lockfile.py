@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -159,14 +160,17 @@ def test_a_kept_answer_is_keyed_by_every_input_and_never_for_what_points_elsewhe
     assert key() is None
 
 
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["Ctrl-C", "SIGTERM"])
 def test_ctrl_c_during_pip_compile_leaves_no_scratch_file_and_no_process(
-        make_app: Any) -> None:
+        make_app: Any, signum: int, code: int) -> None:
+    """Ctrl-C, or SIGTERM (a CI job cancelled, `timeout`): the same clean-up."""
     repo = make_app()
     (repo / "requirements.txt").write_text("# the lockfile so far\n")  # pip-compile's start
     commit_all(repo, "a lockfile")
     run, left = interrupted_while_waiting_on_the_index(
-        [*MICROGATE, "lock"], repo, {}, watch=repo)
-    assert run.returncode == 130, run.stderr
+        [*MICROGATE, "lock"], repo, {}, watch=repo, signum=signum)
+    assert run.returncode == code, run.stderr
     assert "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines()[-1].startswith("microgate: cancelled")
     assert left == []
