@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 
 def run_whole(command: list[str], *, timeout: float, cwd: Path | None = None,
@@ -25,10 +26,16 @@ def run_whole(command: list[str], *, timeout: float, cwd: Path | None = None,
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            process.kill()
+        kill_group(process)
         process.communicate()
         raise
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def kill_group(process: subprocess.Popen[Any]) -> None:
+    """Kill ``process`` and every process of its group (it was started with
+    ``start_new_session=True``); the caller collects it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        process.kill()

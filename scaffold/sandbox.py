@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from scaffold.processes import kill_group
+
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 CPU_LIMIT_SECONDS = 300
 FILE_SIZE_LIMIT_BYTES = 50_000_000
@@ -101,23 +103,14 @@ def run(argv: Sequence[str], workdir: Path, *, timeout: float,
     try:
         out, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill(process)
+        kill_group(process)
         out, _ = process.communicate()
         return Completed(-9, out.decode("utf-8", "replace")[-20_000:], timed_out=True)
     except BaseException:  # Ctrl-C: what runs here (a session of its own) stops too
-        _kill(process)
+        kill_group(process)
         process.communicate()
         raise
     return Completed(process.returncode, out.decode("utf-8", "replace")[-200_000:])
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        process.kill()
 
 
 class NoSandbox(Exception):

@@ -202,12 +202,9 @@ def checkov_message(check_id: str, name: str, resource: str) -> str:
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
     """Stop checkov and every process it started (it leaves workers behind otherwise)."""
-    import signal
+    from scaffold.processes import kill_group
 
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        process.kill()
+    kill_group(process)
     process.communicate()
 
 

@@ -385,14 +385,8 @@ def _engine_output(run: subprocess.Popen[bytes], files: int) -> dict[str, Any]:
     try:
         out, err = run.communicate(timeout=ENGINE_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        run.kill()
-        run.communicate()
-        raise MicrogateError(
+        raise MicrogateError(  # the caller stops the engine
             f"semgrep gave no answer in {ENGINE_TIMEOUT_SECONDS} s on {files} files") from None
-    except BaseException:  # Ctrl-C: the engine stops with microgate
-        run.kill()
-        run.communicate()
-        raise
     stdout = out.decode("utf-8", "replace")
     try:
         # The engine prints a progress dot per file before its JSON.
@@ -435,11 +429,11 @@ def scan(repo: Path, names: list[str]) -> SastReport:
 
         try:
             prepare()
-        except BaseException:  # Ctrl-C: the engine stops with microgate
+            output = _engine_output(run, len(targets))
+        except BaseException:  # Ctrl-C (or its time limit): the engine stops with microgate
             run.kill()
             run.communicate()
             raise
-        output = _engine_output(run, len(targets))
     lines_by_path: dict[str, list[str]] = {}
     superseded: set[tuple[str, int, str]] = set()
     found: dict[tuple[str, int, str], Match] = {}

@@ -124,6 +124,7 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
     written: list[Path] = []
     kept_answers: list[Path] = []
     compiled: list[tuple[Path, Path]] = []  # (scratch, lockfile), to put in place at the end
+    scratch: Path | None = None  # the one being written
     try:
         for source_name, output_name in LOCK_PAIRS:
             source = repo / source_name
@@ -151,16 +152,11 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
             try:
                 result = run_whole(command, cwd=repo, env=env, timeout=COMPILE_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
-                scratch.unlink(missing_ok=True)
                 raise IndexUnreachable(
                     f"pip-compile gave no answer in {COMPILE_TIMEOUT_SECONDS} s; "
                     "is the package index reachable?"
                 ) from None
-            except BaseException:  # Ctrl-C: no scratch lockfile stays in the repo
-                scratch.unlink(missing_ok=True)
-                raise
             if result.returncode != 0:
-                scratch.unlink(missing_ok=True)
                 output_text = result.stderr + result.stdout
                 missing = NO_DISTRIBUTION.search(output_text)
                 if missing and not any(marker in output_text for marker in CONNECTION_MARKERS):
@@ -176,9 +172,9 @@ def lock(repo: Path, upgrade: list[str] | None = None) -> LockResult:
                 raise MicrogateError(f"pip-compile failed on {source_name}: {last.strip()}")
             keep_lock(key, scratch.read_text(encoding="utf-8"))
             compiled.append((scratch, output))
-    except BaseException:
-        for scratch, _ in compiled:
-            scratch.unlink(missing_ok=True)
+    except BaseException:  # a failure, or Ctrl-C: no scratch lockfile stays in the repo
+        for path in [path for path, _ in compiled] + ([scratch] if scratch else []):
+            path.unlink(missing_ok=True)
         raise
     for scratch, output in compiled:
         scratch.replace(output)

@@ -834,35 +834,6 @@ def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
     the way (Ctrl-C), the test file is put back as it was: no unchecked test stays."""
     from scaffold.safefiles import resolve_inside
 
-    target = repo / plan.test_file
-    if not plan.tests or resolve_inside(repo, plan.test_file) is None or target.is_symlink():
-        # nothing to write, or a file it refuses to write (outside the repo, a link)
-        _write_run_and_keep(repo, plan, llm, missing, on_failure, report, runner)
-        return
-    try:
-        before = target.read_text(encoding="utf-8") if target.is_file() else None
-    except (OSError, UnicodeDecodeError):
-        before = None
-    folder_was_there = target.parent.is_dir()
-    try:
-        _write_run_and_keep(repo, plan, llm, missing, on_failure, report, runner)
-    except BaseException:
-        if before is not None:
-            target.write_text(before, encoding="utf-8")
-        else:
-            target.unlink(missing_ok=True)
-            if not folder_was_there and target.parent.is_dir() and \
-                    not any(target.parent.iterdir()):
-                target.parent.rmdir()
-        raise
-
-
-def _write_run_and_keep(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
-                        missing: list[PublicName], on_failure: FailureChooser,
-                        report: GenerationReport, runner: _Runner) -> None:
-    from scaffold.generation.llm import LLMError
-    from scaffold.safefiles import resolve_inside
-
     if not plan.tests:
         return
     test_file = plan.test_file
@@ -872,7 +843,28 @@ def _write_run_and_keep(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
                                 "repo or a link; nothing was written"))
         return
     before = target.read_text(encoding="utf-8") if target.is_file() else None
+    folder_was_there = target.parent.is_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_run_and_keep(repo, plan, llm, missing, on_failure, report, runner, target,
+                            before)
+    except BaseException:
+        if before is not None:
+            target.write_text(before, encoding="utf-8")
+        else:
+            target.unlink(missing_ok=True)
+            if not folder_was_there and not any(target.parent.iterdir()):
+                target.parent.rmdir()
+        raise
+
+
+def _write_run_and_keep(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,
+                        missing: list[PublicName], on_failure: FailureChooser,
+                        report: GenerationReport, runner: _Runner, target: Path,
+                        before: str | None) -> None:
+    from scaffold.generation.llm import LLMError
+
+    test_file = plan.test_file
     if not runner.may_run(plan):
         target.write_text(render_file(plan, before or ""), encoding="utf-8")
         report.unrun += [(test_file, _test_name(t)) for t in plan.tests]
