@@ -57,7 +57,8 @@ def _bubblewrap() -> str | None:
     return found if probe.returncode == 0 else None
 
 
-def _isolation(workdir: Path, writable: Path | None = None) -> list[str]:
+def _isolation(workdir: Path, writable: Path | None = None,
+               read_only: Sequence[Path] = ()) -> list[str]:
     # A fresh /tmp hides the machine's; what must stay visible beneath it (the repo, this
     # Python and its packages, when they live in /tmp) is bound back, read-only.
     visible = {workdir, Path(sys.prefix), Path(sys.base_prefix),
@@ -66,6 +67,8 @@ def _isolation(workdir: Path, writable: Path | None = None) -> list[str]:
              for arg in ("--ro-bind", str(path), str(path))]
     if writable is not None:  # the one folder the process may write to (a report)
         binds += ["--bind", str(writable), str(writable)]
+    for path in read_only:  # mounted read-only wherever they are (after the rest)
+        binds += ["--ro-bind", str(path), str(path)]
     return ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             *binds, "--unshare-all", "--die-with-parent", "--new-session",
             "--chdir", str(workdir), "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
@@ -81,27 +84,38 @@ def describe() -> str:
     return "none"
 
 
-def run(argv: Sequence[str], workdir: Path, *, timeout: float,
-        env: dict[str, str] | None = None, sandboxed: bool = True,
-        writable: Path | None = None) -> Completed:
-    """Run ``argv`` in ``workdir``: isolated when ``sandboxed`` (raises NoSandbox when no
-    sandbox works here), with resource limits and a timeout either way."""
+def start(argv: Sequence[str], workdir: Path, *, env: dict[str, str] | None = None,
+          sandboxed: bool = True, writable: Path | None = None,
+          read_only: Sequence[Path] = ()) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in ``workdir`` with pipes to its standard input and output (its
+    errors go to the output): isolated when ``sandboxed`` (raises NoSandbox when no
+    sandbox works here), with resource limits, in a process group of its own either way.
+    Raises OSError when it cannot start."""
     command = list(argv)
     if sandboxed:
         bwrap = _bubblewrap()
         if bwrap is None:
             raise NoSandbox()
         command = [bwrap, *_isolation(workdir.resolve(),
-                                      writable.resolve() if writable else None), *command]
+                                      writable.resolve() if writable else None,
+                                      [path.resolve() for path in read_only]), *command]
     preexec: Callable[[], None] = _limits
+    return subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.PIPE, bufsize=0,
+                            env=env, preexec_fn=preexec, start_new_session=True)
+
+
+def run(argv: Sequence[str], workdir: Path, *, timeout: float,
+        env: dict[str, str] | None = None, sandboxed: bool = True,
+        writable: Path | None = None) -> Completed:
+    """Run ``argv`` in ``workdir``: isolated when ``sandboxed`` (raises NoSandbox when no
+    sandbox works here), with resource limits and a timeout either way."""
     try:
-        process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=env, preexec_fn=preexec, start_new_session=True)
+        process = start(argv, workdir, env=env, sandboxed=sandboxed, writable=writable)
     except OSError as exc:
         return Completed(127, f"could not start: {exc.strerror}")
     try:
-        out, _ = process.communicate(timeout=timeout)
+        out, _ = process.communicate(b"", timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(process)
         out, _ = process.communicate()

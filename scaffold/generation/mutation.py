@@ -174,7 +174,9 @@ def score(repo: Path, module_path: str, function: str, test_ids: list[str], *,
           sandboxed: bool) -> MutationScore | None:
     """How many of ``function``'s mutants the tests ``test_ids`` catch; None when the
     tests do not pass on the unchanged code (nothing to measure)."""
+    from scaffold.generation import testwarmup
     from scaffold.generation.testgen import run_tests
+    from scaffold.generation.testserver import TestSession
 
     source = (repo / module_path).read_text(encoding="utf-8")
     candidates = mutants(source, function)
@@ -186,18 +188,19 @@ def score(repo: Path, module_path: str, function: str, test_ids: list[str], *,
         shutil.copytree(repo, work, ignore=COPY_IGNORE, symlinks=True)
         path = [str(work), str(work / "src")]
         test_file = test_ids[0].split("::", 1)[0]
-        if not run_tests(work, test_file, sandboxed=sandboxed, select=test_ids,
-                         pythonpath=path).passed:
-            return None
-        target = work / module_path
-        for mutant in candidates:
-            target.write_text(mutant.source, encoding="utf-8")
-            run = run_tests(work, test_file, sandboxed=sandboxed, select=test_ids,
-                            pythonpath=path, stop_early=True)
-            result.total += 1
-            if run.passed:
-                result.survivors.append(mutant)
-            else:
-                result.killed += 1
-        target.write_text(source, encoding="utf-8")
+        with TestSession(work, sandboxed=sandboxed, pythonpath=path,
+                         plugins=list(testwarmup.MICROGATE_PLUGINS)) as session:
+            if not run_tests(work, test_file, sandboxed=sandboxed, select=test_ids,
+                             session=session).passed:
+                return None
+            target = work / module_path
+            for mutant in candidates:
+                target.write_text(mutant.source, encoding="utf-8")
+                run = run_tests(work, test_file, sandboxed=sandboxed, select=test_ids,
+                                stop_early=True, session=session)
+                result.total += 1
+                if run.passed:
+                    result.survivors.append(mutant)
+                else:
+                    result.killed += 1
     return result

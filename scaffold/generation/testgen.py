@@ -47,6 +47,7 @@ from scaffold.generation.testshapes import (
 if TYPE_CHECKING:
     from scaffold.engines.prompts import Prompt
     from scaffold.generation.llm import ChatClient
+    from scaffold.generation.testserver import TestSession
 
 ALLOWED_IMPORTS = {"__future__", "pytest", "hypothesis", "math", "datetime", "decimal", "fractions",
                    "re", "string", "collections", "itertools", "functools", "typing",
@@ -418,57 +419,51 @@ def _test_key(node_id: str) -> str:
 
 def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
               select: list[str] | None = None, pythonpath: list[str] | None = None,
-              stop_early: bool = False) -> TestRun:
+              stop_early: bool = False, session: TestSession | None = None) -> TestRun:
     """Run one test file (or ``select``-ed test ids); isolated when ``sandboxed`` (see
-    scaffold/sandbox.py). The repo's own pytest set-up applies; microgate's options win
-    where they matter: per-test results from its report plugin, no colour, no cache,
-    no early stop, a time limit per test."""
+    scaffold/sandbox.py), forked from ``session``'s warm process when given (made for this
+    run otherwise: scaffold/generation/testserver.py). The repo's own pytest set-up
+    applies; microgate's options win where they matter: per-test results from its report
+    plugin, no colour, no cache, no early stop, a time limit per test."""
     import json
-    import os
-    import tempfile
+    import shutil
 
-    from scaffold import sandbox
     from scaffold.generation import testwarmup
+    from scaffold.generation.testserver import TestSession
 
-    with tempfile.TemporaryDirectory(prefix="microgate-tests-") as scratch:
-        report_file = Path(scratch) / "results.json"
-        # --capture=no: output capturing keeps the time limit from stopping a looping
-        # hypothesis test a second time (the results come from the plugin anyway).
-        command = [sys.executable, "-m", "pytest", "-q", "--color=no", "--capture=no",
-                   "-x" if stop_early else "--maxfail=100000",
-                   *testwarmup.MICROGATE_PLUGINS, f"--microgate-report={report_file}",
-                   f"--microgate-test-timeout={TEST_TIMEOUT_SECONDS:g}",
-                   *(select or [test_file])]
-        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PY_COLORS": "0"}
-        env.pop("FORCE_COLOR", None)
-        # The sandbox's file system is read-only but for this folder: hypothesis keeps its
-        # examples here (else it warns, and a repo that turns warnings into errors fails),
-        # and Python its bytecode, both from a copy of what is made once (testwarmup).
-        testwarmup.prepare(Path(scratch), env)
-        # A src layout imports from src/ without being installed (and a copy of the repo
-        # from itself, not from an installed version).
-        path = [*(pythonpath or []), str(repo / "src")]
-        env["PYTHONPATH"] = os.pathsep.join(
-            [*path, *filter(None, [os.environ.get("PYTHONPATH")])])
-        result = sandbox.run(command, repo, timeout=RUN_TIMEOUT_SECONDS, env=env,
-                             sandboxed=sandboxed, writable=Path(scratch))
+    if session is None:
+        with TestSession(repo, sandboxed=sandboxed, pythonpath=pythonpath,
+                         plugins=list(testwarmup.MICROGATE_PLUGINS), warm=False) as own:
+            return run_tests(repo, test_file, sandboxed=sandboxed, select=select,
+                             stop_early=stop_early, session=own)
+    folder = session.new_folder()
+    report_file = folder / "results.json"
+    # --capture=no: output capturing keeps the time limit from stopping a looping
+    # hypothesis test a second time (the results come from the plugin anyway).
+    args = ["-q", "--color=no", "--capture=no", "-x" if stop_early else "--maxfail=100000",
+            *testwarmup.MICROGATE_PLUGINS, f"--microgate-report={report_file}",
+            f"--microgate-test-timeout={TEST_TIMEOUT_SECONDS:g}", *(select or [test_file])]
+    try:
+        returncode, output, timed_out = session.run(args, folder, RUN_TIMEOUT_SECONDS)
         results: dict[str, dict[str, str]] = {}
         try:
             raw = json.loads(report_file.read_text(encoding="utf-8")[:20_000_000])
         except (OSError, ValueError):
             raw = {}
-        if isinstance(raw, dict):
-            for node_id, entry in raw.items():
-                if isinstance(entry, dict):
-                    key = _test_key(str(node_id)) if "::" in str(node_id) else "<file>"
-                    previous = results.get(key)
-                    if previous is None or previous["outcome"] == "passed":
-                        results[key] = {k: str(v) for k, v in entry.items()}
-    output = ANSI_CODES.sub("", result.output)
-    if result.timed_out:
-        return TestRun(False, output + f"\nstopped: the tests ran longer than "
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if isinstance(raw, dict):
+        for node_id, entry in raw.items():
+            if isinstance(entry, dict):
+                key = _test_key(str(node_id)) if "::" in str(node_id) else "<file>"
+                previous = results.get(key)
+                if previous is None or previous["outcome"] == "passed":
+                    results[key] = {k: str(v) for k, v in entry.items()}
+    output = ANSI_CODES.sub("", output)
+    if timed_out:
+        return TestRun(False, output[-20_000:] + f"\nstopped: the tests ran longer than "
                        f"{RUN_TIMEOUT_SECONDS:g} s", results)
-    return TestRun(result.returncode == 0, output, results)
+    return TestRun(returncode == 0, output, results)
 
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -743,7 +738,6 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
     LLM's tests are written for review and not run, unless ``run_unsandboxed``.
     """
     from scaffold import sandbox
-    from scaffold.generation.llm import LLMError
 
     if not _installed("pytest"):
         raise MicrogateError(
@@ -751,14 +745,23 @@ def generate(repo: Path, paths: list[str] | None = None, *, llm: LLMGenerator | 
             "run: run microgate from the app's environment (pip install -r "
             "requirements-dev.txt there), or pip install pytest")
     report = GenerationReport()
-    runner = _Runner(sandbox.available(), run_unsandboxed)
+    runner = _Runner(repo, sandbox.available(), run_unsandboxed)
+    with runner.session:
+        return _generate(repo, paths, llm, on_failure, only, report, runner)
+
+
+def _generate(repo: Path, paths: list[str] | None, llm: LLMGenerator | None,
+              on_failure: FailureChooser, only: dict[str, set[str]] | None,
+              report: GenerationReport, runner: _Runner) -> GenerationReport:
+    from scaffold.generation.llm import LLMError
+
     note = _property_tests_note(repo)
     if note:
         report.notes.append(note)
     if llm is not None and not runner.sandboxed:
         report.notes.append(
             "no sandbox (bubblewrap) works here, so the LLM's tests are written for review "
-            "and not run" if not run_unsandboxed else
+            "and not run" if not runner.run_unsandboxed else
             "no sandbox (bubblewrap) works here: the LLM's tests ran unisolated, as asked")
 
     coverage = analyse(repo)
@@ -813,10 +816,17 @@ MAX_VERIFICATIONS = 4
 MAX_NEIGHBOURS = 4000
 
 
-@dataclass(frozen=True)
 class _Runner:
-    sandboxed: bool
-    run_unsandboxed: bool
+    """Runs a repo's test files, each run forked from one warm process (a session)."""
+
+    def __init__(self, repo: Path, sandboxed: bool, run_unsandboxed: bool) -> None:
+        from scaffold.generation import testwarmup
+        from scaffold.generation.testserver import TestSession
+
+        self.sandboxed = sandboxed
+        self.run_unsandboxed = run_unsandboxed
+        self.session = TestSession(repo, sandboxed=sandboxed,
+                                   plugins=list(testwarmup.MICROGATE_PLUGINS))
 
     def may_run(self, plan: ModulePlan) -> bool:
         """microgate's own tests always run; an LLM's only isolated, or when asked."""
@@ -824,7 +834,7 @@ class _Runner:
         return self.sandboxed or not by_llm or self.run_unsandboxed
 
     def run(self, repo: Path, test_file: str) -> TestRun:
-        return run_tests(repo, test_file, sandboxed=self.sandboxed)
+        return run_tests(repo, test_file, sandboxed=self.sandboxed, session=self.session)
 
 
 def _write_and_run(repo: Path, plan: ModulePlan, llm: LLMGenerator | None,

@@ -19,10 +19,12 @@ import pathlib
 def test_spoils_what_it_can_reach():
     for variable in ("PYTHONPYCACHEPREFIX", "HYPOTHESIS_STORAGE_DIRECTORY"):
         folder = pathlib.Path(os.environ[variable])
-        for path in folder.rglob("*"):
-            if path.is_file():
-                path.write_bytes(b"spoiled")
-        (folder / "planted.py").write_text("raise SystemExit('planted')")
+        for path in [*folder.rglob("*"), folder / "planted.py"]:
+            try:  # the sandbox mounts what the runs start from read-only
+                if path.is_file() or not path.exists():
+                    path.write_bytes(b"raise SystemExit('planted')")
+            except OSError:
+                pass
 '''
 PROPERTY_TEST = '''from hypothesis import given, strategies as st
 
