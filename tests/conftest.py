@@ -28,11 +28,17 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 def pytest_configure(config: pytest.Config) -> None:
     """The checkout's bytecode, made once a run: the tests start microgate as a new
     process a few thousand times, and where PYTHONDONTWRITEBYTECODE is set (as on many CI
-    machines) each start would compile the modules it imports again (~0.1 s)."""
+    machines) each start would compile the modules it imports again (~0.1 s). And Ctrl-C
+    as the commands the tests start should see it."""
     import compileall
+    import signal
 
     for package in ("scaffold", "hooks", "testing"):
         compileall.compile_dir(CHECKOUT / package, quiet=1)
+    # Started in the background by a shell (`pytest &`), the run ignores Ctrl-C and so
+    # would every command it starts: the tests of Ctrl-C need commands that see it.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # The order the workers take the tests in, longest first where it matters (measured with

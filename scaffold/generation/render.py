@@ -274,18 +274,21 @@ def render(
     from copier.errors import UnsafeTemplateError as CopierUnsafe
     from jinja2 import TemplateError
 
+    from scaffold.generation.jinjacompile import compiled_once
+
     try:
-        copier.run_copy(
-            source,
-            target,
-            data=data,
-            vcs_ref=vcs_ref,
-            defaults=True,
-            overwrite=True,
-            quiet=True,
-            unsafe=unsafe,
-            cleanup_on_error=True,
-        )
+        with compiled_once():
+            copier.run_copy(
+                source,
+                target,
+                data=data,
+                vcs_ref=vcs_ref,
+                defaults=True,
+                overwrite=True,
+                quiet=True,
+                unsafe=unsafe,
+                cleanup_on_error=True,
+            )
     except CopierUnsafe:
         raise UnsafeTemplateError(
             f"the template {source} wants to run its own code (tasks or Jinja extensions); "

@@ -223,14 +223,16 @@ def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) 
     from copier.errors import UnsafeTemplateError as CopierUnsafe
     from jinja2 import TemplateError
 
+    from scaffold.generation.jinjacompile import compiled_once
     from scaffold.generation.render import one_line
 
     try:
-        copier.run_update(
-            str(repo), data=data, defaults=True, overwrite=True, quiet=True,
-            conflict="inline", vcs_ref=options.vcs_ref, unsafe=options.trust,
-            skip_answered=True,
-        )
+        with compiled_once():
+            copier.run_update(
+                str(repo), data=data, defaults=True, overwrite=True, quiet=True,
+                conflict="inline", vcs_ref=options.vcs_ref, unsafe=options.trust,
+                skip_answered=True,
+            )
     except CopierUnsafe:
         raise UnsafeTemplateError(
             "the new template release wants to run its own code (migrations or tasks); if "
