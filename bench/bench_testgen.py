@@ -4,8 +4,10 @@ Run: python bench/bench_testgen.py [--runs N] [--library CHECKOUT ...] [--max-fu
                                    [--mutants N]
 
 Part 1 times planning and validating the tests on a 50-function module (target: under
-1 s) and, apart, the pytest run that checks them; then one run of those tests and one
-mutation score started warm (scaffold/generation/testwarmup.py) and cold, as every run was before.
+1 s) and, apart, the pytest run that checks them; then one run of those tests started
+warm (scaffold/generation/testwarmup.py) and cold, and one mutation score with its runs
+forked from one warm process (scaffold/generation/testserver.py), a process per run
+started warm, and started cold, as every run was before.
 
 Part 2, for each public library given (a checkout: its tests removed here, its own
 pytest configuration kept), runs `microgate tests generate` without an LLM and prints,
@@ -172,44 +174,59 @@ def measure_library(checkout: Path, work: Path, limit: int, mutants: int
 
 
 def warm_start(work: Path, runs: int) -> None:
-    """One run of the written tests and one mutation score, each run started from a copy
-    of the seed (scaffold/generation/testwarmup.py) and started cold, as every run did before it."""
+    """One run of the written tests and one mutation score, three ways: each run forked
+    from one warm process per score (scaffold/generation/testserver.py: as microgate
+    runs them), a process per run started from a copy of the seed
+    (scaffold/generation/testwarmup.py), and a process per run started cold, as every run
+    did before either."""
     from scaffold import sandbox
-    from scaffold.generation import testwarmup
+    from scaffold.generation import testserver, testwarmup
     from scaffold.generation.mutation import score
     from scaffold.generation.testgen import run_tests
 
     sandboxed = sandbox.available()
     testwarmup.seed()  # made once per environment: not part of a run's time
+    ways = {"forked from one warm process": {},
+            "a process per run, warm": {testserver.OFF_VARIABLE: "off"},
+            "a process per run, cold (as before)": {testserver.OFF_VARIABLE: "off",
+                                                   testwarmup.OFF_VARIABLE: "1"}}
 
-    def timed(cold: bool, action: Any) -> float:
-        if cold:
-            os.environ[testwarmup.OFF_VARIABLE] = "1"
+    def timed(settings: dict[str, str], action: Any) -> float:
+        os.environ.update(settings)
         try:
             start = time.perf_counter()
             action()
             return time.perf_counter() - start
         finally:
-            os.environ.pop(testwarmup.OFF_VARIABLE, None)
+            for name in settings:
+                os.environ.pop(name, None)
 
     def one_run() -> None:
         assert run_tests(work, "tests/test_rules.py", sandboxed=sandboxed).passed
 
-    def one_score() -> None:
-        measured = score(work, "app/rules.py", "rule_7", ["tests/test_rules.py"],
-                         sandboxed=sandboxed)
-        assert measured is not None and measured.total > 0
+    measured: list[int] = []
 
-    figures, ratios = [], []
-    for name, action, count in (("pytest run of the written tests", one_run, runs),
-                                ("mutation score of one function", one_score, 1)):
-        warm = sorted(timed(False, action) for _ in range(count))[count // 2]
-        cold = sorted(timed(True, action) for _ in range(count))[count // 2]
-        figures += [(f"{name}, warm start", warm), (f"{name}, cold (as before)", cold)]
-        ratios.append(f"  {name}: {cold / warm:.1f}x faster warm")
+    def one_score() -> None:
+        result = score(work, "app/rules.py", "rule_7", ["tests/test_rules.py"],
+                       sandboxed=sandboxed)
+        assert result is not None and result.total > 0
+        measured[:] = [result.total]
+
+    figures = [("one pytest run of the written tests, warm", sorted(
+        timed({}, one_run) for _ in range(runs))[runs // 2]),
+        ("one pytest run of the written tests, cold (as before)", sorted(
+            timed(ways["a process per run, cold (as before)"], one_run)
+            for _ in range(runs))[runs // 2])]
+    scores = {name: sorted(timed(settings, one_score) for _ in range(3))[1]
+              for name, settings in ways.items()}
+    figures += [(f"mutation score of one function ({measured[0] + 1} runs), {name}", seconds)
+                for name, seconds in scores.items()]
     report(f"runs of generated tests ({'sandboxed' if sandboxed else 'no sandbox here'}), "
-           f"median of {runs}", figures, target="warm start faster")
-    print("\n".join(ratios))
+           f"median of {runs} (scores: of 3)", figures, target="forked runs faster")
+    forked = scores["forked from one warm process"]
+    for name, seconds in scores.items():
+        if seconds != forked:
+            print(f"  mutation score: {seconds / forked:.1f}x faster forked than {name}")
 
 
 def main(argv: list[str] | None = None) -> int:
