@@ -9,9 +9,10 @@ run. Without help, each run then rebuilds what no test wrote:
   sandbox's file system is read-only, and microgate writes no bytecode there).
 
 The **seed** is both, made by microgate's own code in an empty folder (no test, no
-conftest, no repo) and kept in microgate's cache; each run gets a copy of it (~60 ms),
-so a run may change its copy but never the seed (the sandbox lets it write only its
-scratch folder).
+conftest, no repo) and kept in microgate's cache; each session of runs
+(scaffold/generation/testserver.py) gets a copy of it (~60 ms) that its warm process
+starts from, mounted read-only in the sandbox, so no run can change what another starts
+from, let alone the seed.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def seed() -> Path | None:
 
 
 def prepare(scratch: Path, env: dict[str, str]) -> None:
-    """Give one run, whose writable folder is ``scratch``, its own copy of the seed: its
-    hypothesis storage and its bytecode folder (written there, never in the repo)."""
+    """Give one session of runs its own copy of the seed in ``scratch``: its hypothesis
+    storage and its bytecode folder (written there, never in the repo)."""
     storage = scratch / "hypothesis"
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(storage)
     made = None if os.environ.get(OFF_VARIABLE) == "1" else seed()

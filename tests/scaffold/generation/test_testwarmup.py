@@ -1,4 +1,4 @@
-"""The warm start of generated-test runs: made once, copied into each run, never changed
+"""The warm start of generated-test runs: made once, copied for each session of runs, never changed
 by one, and nothing written into the repo."""
 
 from __future__ import annotations
