@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import doctest
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
