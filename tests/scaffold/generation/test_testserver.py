@@ -176,3 +176,15 @@ def test_each_mutant_is_judged_on_its_own_code(tmp_path: Path, sandboxed: bool) 
                        "write:app.py:def answer():\n    return 1\n", "tests/test_app.py")
     assert [run["passed"] for run in runs] == [True, False, True]
     assert not list(repo.rglob("__pycache__"))
+
+
+def test_a_repo_that_breaks_pytest_itself_fails_its_run_with_one_line(tmp_path: Path) -> None:
+    """A src/ layout puts the repo's modules first, as `python -m pytest` would: one that
+    shadows pytest and raises stops the warm process before it is ready."""
+    repo = make_repo(tmp_path / "repo", {
+        "src/pytest.py": "raise RuntimeError('not the real pytest')\n",
+        "tests/test_a.py": "def test_a():\n    assert True\n"})
+    (run,) = run_session(repo, False, "tests/test_a.py")
+    assert not run["passed"]
+    assert run["last"] == ("could not start: the test runner did not start: RuntimeError: "
+                           "not the real pytest")
