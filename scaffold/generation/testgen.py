@@ -421,7 +421,8 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
               stop_early: bool = False, session: TestSession | None = None) -> TestRun:
     """Run one test file (or ``select``-ed test ids); isolated when ``sandboxed`` (see
     scaffold/sandbox.py), forked from ``session``'s warm process when given (made for this
-    run otherwise: scaffold/generation/testserver.py). The repo's own pytest set-up
+    run otherwise, with ``pythonpath`` first on the path: a session has its own;
+    scaffold/generation/testserver.py). The repo's own pytest set-up
     applies; microgate's options win where they matter: per-test results from its report
     plugin, no colour, no cache, no early stop, a time limit per test."""
     import json
