@@ -16,8 +16,9 @@ runs (it is not dumpable, and the sandbox leaves them no capabilities). Without 
 only microgate's own tests run this way (an LLM's only when asked), as before.
 
 The server speaks one JSON line per request and per answer on its standard input and
-output; a run's output goes to a file in its folder. ``MICROGATE_TEST_SERVER=off`` starts
-a server per run (to compare, to debug).
+output; a run's output goes to a file in its folder. Where Python cannot fork (Windows),
+or with ``MICROGATE_TEST_SERVER=off`` (to compare, to debug), each run is a process of its
+own again.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 SERVER_MODULE = "scaffold.generation.testserver"
-OFF_VARIABLE = "MICROGATE_TEST_SERVER"  # "off": one server per run
+OFF_VARIABLE = "MICROGATE_TEST_SERVER"  # "off": a process per run
 READY_TIMEOUT_SECONDS = 120.0
 ANSWER_MARGIN_SECONDS = 30.0  # the server's own time limit comes first
 MAX_LINE = 65_536
@@ -258,7 +259,7 @@ class TestSession:
         self.sandboxed = sandboxed
         self.pythonpath = list(pythonpath or [])
         self.plugins = list(plugins)
-        self.warm = warm and not one_per_run()
+        self.warm = warm
         self.scratch = Path(tempfile.mkdtemp(prefix="microgate-tests-"))
         self._server: Any = None
         self._count = 0
@@ -269,21 +270,27 @@ class TestSession:
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         self.close(stop=kind is not None)
 
-    def _start(self) -> None:
-        from scaffold import sandbox
+    def _environment(self, start: Path) -> dict[str, str]:
+        """The runs' environment, starting from a copy of the seed in ``start``."""
         from scaffold.generation import testwarmup
 
         env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PY_COLORS": "0"}
         env.pop("FORCE_COLOR", None)
-        warm = self.scratch / "warm"
-        shutil.rmtree(warm, ignore_errors=True)
-        warm.mkdir()
-        testwarmup.prepare(warm, env)
+        testwarmup.prepare(start, env)
         # A src layout imports from src/ without being installed (and a copy of the repo
         # from itself, not from an installed version).
         path = [*self.pythonpath, str(self.repo / "src")]
         env["PYTHONPATH"] = os.pathsep.join(
             [*path, *filter(None, [os.environ.get("PYTHONPATH")])])
+        return env
+
+    def _start(self) -> None:
+        from scaffold import sandbox
+
+        warm = self.scratch / "warm"
+        shutil.rmtree(warm, ignore_errors=True)
+        warm.mkdir()
+        env = self._environment(warm)
         runs = self.scratch / "runs"
         runs.mkdir(exist_ok=True)
         command = [sys.executable, "-P", "-m", SERVER_MODULE,
@@ -322,6 +329,8 @@ class TestSession:
     def run(self, args: list[str], folder: Path, timeout: float) -> tuple[int, str, bool]:
         """pytest ``args`` in a new fork, writing only ``folder`` (from new_folder):
         (returncode, its output, timed out)."""
+        if one_per_run():
+            return self._run_alone(args, folder, timeout)
         if self._server is None:
             try:
                 self._start()
@@ -340,11 +349,23 @@ class TestSession:
         if answer.get("id") != self._count:  # it died with the run, or was made to lie
             self._stop()
             return -9, output + "\nthe test run ended the test runner", False
-        if one_per_run():
-            self._stop()
         returncode = answer.get("returncode")
         return (returncode if isinstance(returncode, int) else 1, output,
                 bool(answer.get("timed_out")))
+
+    def _run_alone(self, args: list[str], folder: Path,
+                   timeout: float) -> tuple[int, str, bool]:
+        """The run in a process of its own, started warm from the seed, as every run was
+        before sessions: where Python cannot fork (Windows), or when asked."""
+        from scaffold import sandbox
+
+        start = folder / "start"
+        start.mkdir()
+        env = self._environment(start)
+        done = sandbox.run([sys.executable, "-m", "pytest", *args], self.repo,
+                           timeout=timeout, env=env, sandboxed=self.sandboxed,
+                           writable=folder)
+        return done.returncode, done.output, done.timed_out
 
     def new_folder(self) -> Path:
         """A folder for the next run, under a name no earlier run could guess."""
@@ -395,7 +416,7 @@ def _tail(path: Path, size: int) -> str:
 
 
 def one_per_run() -> bool:
-    return os.environ.get(OFF_VARIABLE, "").lower() == "off"
+    return os.environ.get(OFF_VARIABLE, "").lower() == "off" or not hasattr(os, "fork")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ SPOILER = '''import os, pathlib, subprocess, sys
 def test_leaves_what_it_can():
     pathlib.Path("/tmp/left-behind.txt").write_text("from the first run")
     pathlib.Path(os.environ["HOME"], ".planted").write_text("from the first run")
+    pathlib.Path(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], "planted").write_text("x")
     runs = pathlib.Path(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]).parent.parent
     for name in ("0" * 32, "f" * 32):
         try:
@@ -81,7 +82,7 @@ def test_meets_nothing_of_the_first_run():
     assert not pathlib.Path("/tmp/left-behind.txt").exists()
     assert not pathlib.Path("/tmp/stray-was-here").exists()
     assert not pathlib.Path(os.environ["HOME"], ".planted").exists()
-    assert not list(pathlib.Path(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]).iterdir())
+    assert not pathlib.Path(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], "planted").exists()
 
 
 def test_hypothesis_still_works():
@@ -109,18 +110,25 @@ def make_repo(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def run_session(repo: Path, sandboxed: bool, *files: str) -> list[dict[str, object]]:
+def run_session(repo: Path, sandboxed: bool, *files: str,
+                env: dict[str, str] | None = None) -> list[dict[str, object]]:
     done = capped([sys.executable, "-c", DRIVER, str(repo), "1" if sandboxed else "0",
-                   *files], cwd=repo, timeout=120)
+                   *files], cwd=repo, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def test_the_next_run_meets_nothing_the_last_one_left(tmp_path: Path) -> None:
+# a process per run: where Python cannot fork (Windows), or when asked
+ONE_PER_RUN = {"MICROGATE_TEST_SERVER": "off"}
+
+
+@pytest.mark.parametrize("env", [None, ONE_PER_RUN], ids=["forked", "a process per run"])
+def test_the_next_run_meets_nothing_the_last_one_left(
+        tmp_path: Path, env: dict[str, str] | None) -> None:
     needs_sandbox()
     repo = make_repo(tmp_path / "repo", {"tests/test_a.py": SPOILER,
                                          "tests/test_b.py": CHECKER})
-    first, second = run_session(repo, True, "tests/test_a.py", "tests/test_b.py")
+    first, second = run_session(repo, True, "tests/test_a.py", "tests/test_b.py", env=env)
     assert first["passed"], first
     assert second["outcomes"] == {"test_meets_nothing_of_the_first_run": "passed",
                                   "test_hypothesis_still_works": "passed"}, second
@@ -188,3 +196,16 @@ def test_a_repo_that_breaks_pytest_itself_fails_its_run_with_one_line(tmp_path: 
     assert not run["passed"]
     assert run["last"] == ("could not start: the test runner did not start: RuntimeError: "
                            "not the real pytest")
+
+
+@pytest.mark.parametrize(("env", "started_by"), [
+    (None, "scaffold.generation.testserver"), (ONE_PER_RUN, "pytest.__main__")],
+    ids=["forked", "a process per run"])
+def test_runs_are_forks_of_the_warm_process_unless_asked_otherwise(
+        tmp_path: Path, env: dict[str, str] | None, started_by: str) -> None:
+    repo = make_repo(tmp_path / "repo", {
+        "tests/test_a.py": "import sys\n\n\ndef test_started_by():\n"
+                           "    assert sys.modules['__main__'].__spec__.name == "
+                           f"{started_by!r}\n"})
+    runs = run_session(repo, False, "tests/test_a.py", "tests/test_a.py", env=env)
+    assert [run["passed"] for run in runs] == [True, True], runs
