@@ -174,7 +174,6 @@ def score(repo: Path, module_path: str, function: str, test_ids: list[str], *,
           sandboxed: bool) -> MutationScore | None:
     """How many of ``function``'s mutants the tests ``test_ids`` catch; None when the
     tests do not pass on the unchanged code (nothing to measure)."""
-    from scaffold.generation import testwarmup
     from scaffold.generation.testgen import run_tests
     from scaffold.generation.testserver import TestSession
 
@@ -188,8 +187,7 @@ def score(repo: Path, module_path: str, function: str, test_ids: list[str], *,
         shutil.copytree(repo, work, ignore=COPY_IGNORE, symlinks=True)
         path = [str(work), str(work / "src")]
         test_file = test_ids[0].split("::", 1)[0]
-        with TestSession(work, sandboxed=sandboxed, pythonpath=path,
-                         plugins=list(testwarmup.MICROGATE_PLUGINS)) as session:
+        with TestSession(work, sandboxed=sandboxed, pythonpath=path) as session:
             if not run_tests(work, test_file, sandboxed=sandboxed, select=test_ids,
                              session=session).passed:
                 return None

@@ -433,7 +433,7 @@ def run_tests(repo: Path, test_file: str, *, sandboxed: bool,
 
     if session is None:
         with TestSession(repo, sandboxed=sandboxed, pythonpath=pythonpath,
-                         plugins=list(testwarmup.MICROGATE_PLUGINS), warm=False) as own:
+                         warm=False) as own:
             return run_tests(repo, test_file, sandboxed=sandboxed, select=select,
                              stop_early=stop_early, session=own)
     folder = session.new_folder()
@@ -820,13 +820,11 @@ class _Runner:
     """Runs a repo's test files, each run forked from one warm process (a session)."""
 
     def __init__(self, repo: Path, sandboxed: bool, run_unsandboxed: bool) -> None:
-        from scaffold.generation import testwarmup
         from scaffold.generation.testserver import TestSession
 
         self.sandboxed = sandboxed
         self.run_unsandboxed = run_unsandboxed
-        self.session = TestSession(repo, sandboxed=sandboxed,
-                                   plugins=list(testwarmup.MICROGATE_PLUGINS))
+        self.session = TestSession(repo, sandboxed=sandboxed)
 
     def may_run(self, plan: ModulePlan) -> bool:
         """microgate's own tests always run; an LLM's only isolated, or when asked."""

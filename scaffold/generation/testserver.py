@@ -28,6 +28,7 @@ import os
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -252,13 +253,12 @@ class TestSession:
     __test__ = False  # not a pytest test class, whatever its name
 
     def __init__(self, repo: Path, *, sandboxed: bool, pythonpath: list[str] | None = None,
-                 plugins: list[str], warm: bool = True) -> None:
+                 warm: bool = True) -> None:
         import tempfile
 
         self.repo = repo
         self.sandboxed = sandboxed
         self.pythonpath = list(pythonpath or [])
-        self.plugins = list(plugins)
         self.warm = warm
         self.scratch = Path(tempfile.mkdtemp(prefix="microgate-tests-"))
         self._server: Any = None
@@ -286,6 +286,7 @@ class TestSession:
 
     def _start(self) -> None:
         from scaffold import sandbox
+        from scaffold.generation.testwarmup import MICROGATE_PLUGINS
 
         warm = self.scratch / "warm"
         shutil.rmtree(warm, ignore_errors=True)
@@ -295,7 +296,7 @@ class TestSession:
         runs.mkdir(exist_ok=True)
         command = [sys.executable, "-P", "-m", SERVER_MODULE,
                    "sandboxed" if self.sandboxed else "unsandboxed",
-                   "warm" if self.warm else "cold", *self.plugins]
+                   "warm" if self.warm else "cold", *MICROGATE_PLUGINS]
         self._server = sandbox.start(command, self.repo, env=env, sandboxed=self.sandboxed,
                                      writable=runs, read_only=[warm])
         answer = self._read(READY_TIMEOUT_SECONDS)
@@ -384,16 +385,10 @@ class TestSession:
                 server.stdin.close()
                 try:
                     server.wait(timeout=5)
-                except BaseException:
-                    self._stop()
-                    raise
+                except subprocess.TimeoutExpired:
+                    pass  # killed below
         finally:
-            if self._server is not None:
-                from scaffold.processes import kill_group
-
-                kill_group(self._server)  # strays of runs without a sandbox share its group
-                _reap(self._server)
-                self._server = None
+            self._stop()  # strays of runs without a sandbox share its group
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 

@@ -22,13 +22,11 @@ from testing.util import processes_in
 DRIVER = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from scaffold.generation import testwarmup
     from scaffold.generation.testgen import run_tests
     from scaffold.generation.testserver import TestSession
 
     repo, sandboxed, files = Path(sys.argv[1]), sys.argv[2] == "1", sys.argv[3:]
-    with TestSession(repo, sandboxed=sandboxed,
-                     plugins=list(testwarmup.MICROGATE_PLUGINS)) as session:
+    with TestSession(repo, sandboxed=sandboxed) as session:
         for name in files:
             if name.startswith("write:"):  # write:<path>:<text>, between two runs
                 _, path, text = name.split(":", 2)
