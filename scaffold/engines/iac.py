@@ -20,7 +20,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from scaffold import parsecache, yamlio
 from scaffold.engines.terraform import (
@@ -40,6 +40,9 @@ from scaffold.engines.terraform import (
 )
 from scaffold.errors import MicrogateError
 from scaffold.resources import policies_dir
+
+if TYPE_CHECKING:
+    from scaffold.engines.checkovserver import ForkedScan
 
 CHECKOV_TIMEOUT_SECONDS = 900
 INLINE_WILDCARD_ACTION = re.compile(
@@ -86,8 +89,10 @@ def skipped_checks() -> dict[str, str]:
 # framework (~1.2 s less) and reads no configuration file: a .checkov.yaml in the repo
 # under check would otherwise choose which checks run. The libraries checkov imports for
 # its other frameworks, its platform and the network are loaded when first used, if ever
-# (Python's LazyLoader; ~0.2 s of its ~1.5 s start).
-CHECKOV_DRIVER = """
+# (Python's LazyLoader; ~0.2 s of its ~1.5 s start). The prelude is what a scan needs
+# before it reads anything: the driver runs one scan after it; the server
+# (scaffold/engines/checkovserver.py) forks each scan from a process that has run it once.
+CHECKOV_PRELUDE = """
 import importlib.abc, importlib.util, json, os, sys
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 LAZY = {"aiohttp", "asteval", "boto3", "botocore", "detect_secrets", "docker", "git",
@@ -107,13 +112,19 @@ class LazyFinder(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, LazyFinder())
 from checkov.runner_filter import RunnerFilter
 from checkov.terraform.runner import Runner
-folder, checks, skips = sys.argv[1], sys.argv[2], [s for s in sys.argv[3].split(",") if s]
-report = Runner().run(root_folder=folder, external_checks_dir=[checks],
-                      runner_filter=RunnerFilter(framework=["terraform"], skip_checks=skips))
-json.dump({"results": {"failed_checks": [
-    {"file_path": str(r.file_path), "file_line_range": list(r.file_line_range or []),
-     "check_id": str(r.check_id), "check_name": str(r.check_name),
-     "resource": str(r.resource)} for r in report.failed_checks]}}, sys.stdout)
+def scan(folder, checks, skips):
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    report = Runner().run(root_folder=folder, external_checks_dir=[checks],
+                          runner_filter=RunnerFilter(framework=["terraform"],
+                                                     skip_checks=skips))
+    return {"results": {"failed_checks": [
+        {"file_path": str(r.file_path), "file_line_range": list(r.file_line_range or []),
+         "check_id": str(r.check_id), "check_name": str(r.check_name),
+         "resource": str(r.resource)} for r in report.failed_checks]}}
+"""
+CHECKOV_DRIVER = CHECKOV_PRELUDE + """
+json.dump(scan(sys.argv[1], sys.argv[2], [s for s in sys.argv[3].split(",") if s]),
+          sys.stdout)
 """
 
 
@@ -133,19 +144,33 @@ def checkov_command(folder: Path, checkov: Path) -> list[str]:
             "--external-checks-dir", checks, "--skip-check", skips]
 
 
-def start_checkov(folder: Path, checkov: Path) -> subprocess.Popen[str]:
+CheckovRun = Union[subprocess.Popen[str], "ForkedScan"]
+
+
+def start_checkov(folder: Path, checkov: Path) -> CheckovRun:
+    """checkov's scan of ``folder``, started: forked from this process's warm checkov
+    server where it can be (scaffold/engines/checkovserver.py), else a process of its
+    own. Read it with ``checkov_records``."""
     import tempfile
 
+    from scaffold.engines import checkovserver
+
+    command = checkov_command(folder, checkov)
     try:
-        return subprocess.Popen(checkov_command(folder, checkov), stdout=subprocess.PIPE,
+        if command[1:3] == ["-I", "-c"] and not checkovserver.off():
+            forked = checkovserver.start_scan(Path(command[0]), CHECKOV_PRELUDE, folder.resolve(),
+                                              command[5], [s for s in command[6].split(",") if s])
+            if forked is not None:
+                return forked
+        return subprocess.Popen(command, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
                                 errors="replace", start_new_session=True,
                                 cwd=tempfile.gettempdir())
     except OSError as exc:
-        raise MicrogateError(f"checkov could not start: {exc.strerror}") from None
+        raise MicrogateError(f"checkov could not start: {exc.strerror or exc}") from None
 
 
-def checkov_records(process: subprocess.Popen[str]) -> list[CheckovRecord]:
+def checkov_records(process: CheckovRun) -> list[CheckovRecord]:
     """checkov's failed checks, as it gave them (paths relative to the folder it scanned)."""
     try:
         stdout, stderr = process.communicate(timeout=CHECKOV_TIMEOUT_SECONDS)
@@ -159,8 +184,10 @@ def checkov_records(process: subprocess.Popen[str]) -> list[CheckovRecord]:
         output: Any = json.loads(stdout)
     except ValueError:
         last = (stderr or stdout).strip().splitlines()
-        raise MicrogateError(f"checkov failed: {last[-1] if last else process.returncode}"
-                             ) from None
+        code = process.returncode
+        why = last[-1] if last else f"it was stopped by signal {-code}" \
+            if isinstance(code, int) and code < 0 else f"exit code {code}"
+        raise MicrogateError(f"checkov failed: {why}") from None
     reports = output if isinstance(output, list) else [output]
     records = []
     for report in reports:
@@ -173,7 +200,7 @@ def checkov_records(process: subprocess.Popen[str]) -> list[CheckovRecord]:
     return records
 
 
-def checkov_findings(folder: Path, process: subprocess.Popen[str]) -> list[IacFinding]:
+def checkov_findings(folder: Path, process: CheckovRun) -> list[IacFinding]:
     """checkov's failed checks; ``folder`` is the one the user knows (paths are given
     relative to it, whatever folder checkov was pointed at)."""
     return [_checkov_finding(folder, record) for record in checkov_records(process)]
@@ -217,12 +244,15 @@ def checkov_message(check_id: str, name: str, resource: str) -> str:
     return f"{resource} does not meet {check_id}: {requirement}. Fix: {fix}"
 
 
-def _kill_group(process: subprocess.Popen[str]) -> None:
+def _kill_group(process: CheckovRun) -> None:
     """Stop checkov and every process it started (it leaves workers behind otherwise)."""
     from scaffold.processes import kill_group
 
-    kill_group(process)
-    process.communicate()
+    if isinstance(process, subprocess.Popen):
+        kill_group(process)
+        process.communicate()
+    else:
+        process.kill()
 
 
 def checkov_importable() -> bool:
