@@ -22,6 +22,7 @@ settings as it is imported). Where Python cannot fork (Windows), or with
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -131,6 +132,17 @@ class _Server:
         return (self.python == python and self.owner == os.getpid()
                 and self.process.poll() is None and self.key == _environment_key())
 
+    def close(self, timeout: float = 5.0) -> None:
+        """End it the way it expects: no more scans (killed if it does not end)."""
+        if self.owner != os.getpid():
+            return
+        try:
+            self.process.stdin.close()  # type: ignore[union-attr]
+            self.process.wait(timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.stop()
+
     def stop(self) -> None:
         from scaffold.processes import kill_group
 
@@ -148,6 +160,24 @@ class _Server:
 
 _servers: dict[Path, _Server] = {}
 _lock = threading.Lock()
+
+
+_at_exit: list[bool] = []
+
+
+def _close_at_exit() -> None:
+    if not _at_exit:  # a fork inherits it, and closes only its own servers
+        _at_exit.append(True)
+        atexit.register(close_all)
+
+
+def close_all() -> None:
+    """End this process's servers (at its exit: none outlives the command)."""
+    with _lock:
+        servers = [server for server in _servers.values() if server.owner == os.getpid()]
+        _servers.clear()
+    for server in servers:
+        server.close()
 
 
 class ForkedScan:
@@ -243,6 +273,7 @@ def _take_server(python: Path, prelude: str) -> _Server | None:
             server.stop()
             server = None
         if server is None:
+            _close_at_exit()
             server = _servers[python] = _Server(python, prelude)
         elif server.busy:
             return None

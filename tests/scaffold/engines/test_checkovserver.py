@@ -184,3 +184,28 @@ def test_a_second_scan_while_one_runs_gets_a_process_of_its_own(tmp_path: Path) 
     third = start_checkov(app, checkov)  # the first one done, the server takes scans again
     assert isinstance(third, checkovserver.ForkedScan)
     assert checkov_findings(app, third) == checkov_findings(app, second)
+
+
+def test_a_command_leaves_no_checkov_process_behind(make_app, tmp_path: Path) -> None:
+    import uuid
+
+    from testing.hostile import microgate
+
+    app = make_app()
+    write(app, {"infra/extra.tf": OPEN_BUCKET})
+    mark = uuid.uuid4().hex
+    result = microgate("check", "--all-files", "--only", "iac", cwd=app,
+                       env={"MICROGATE_RUN_MARK": mark})
+    assert result.returncode == 1 and "CKV_AWS_53" in result.output, result.output
+
+    def marked() -> list[str]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and mark.encode() in (entry / "environ").read_bytes():
+                    found.append(entry.name)
+            except OSError:
+                continue
+        return found
+
+    assert marked() == []
