@@ -7,6 +7,12 @@ iac --all-files` in every output format (no crash), against a bare checkov run o
 tree: the time of each, duplicates in microgate's report, and every bare finding (file,
 line, check) either reported or in policies/checkov-skips.yaml.
 
+Many scans in one process (`fleet check`, a test suite): every folder of Terraform in the
+given repos (else copies of a generated app's infra/, each changed), scanned one after
+another by one process, each scan forked from a warm checkov server against a process of
+checkov's own per scan (MICROGATE_CHECKOV_SERVER=off): wall and CPU time (the servers'
+included) and whether every folder's findings are the same both ways.
+
 Run: python bench/bench_iac.py [--runs N] [--repos DIR ...] [--skip-app]
 """
 
@@ -94,6 +100,56 @@ def public_repo(repo: Path) -> bool:
     return ok
 
 
+MANY_SCANS = """
+import json, os, resource, sys, time
+from pathlib import Path
+from scaffold.engines import checkovserver
+from scaffold.engines.iac import check_tree
+from scaffold.engines.tools import find_tool
+checkov = find_tool("checkov")
+answers, start = {}, time.perf_counter()
+for folder in sys.argv[1:]:
+    report = check_tree(Path(folder), [Path(folder)], checkov)
+    answers[folder] = sorted([str(f.path), f.line, f.rule] for f in report.findings)
+wall = time.perf_counter() - start
+checkovserver.close_all()  # its CPU time counted below
+usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+cpu = sum(u.ru_utime + u.ru_stime for u in usage)
+json.dump({"wall": wall, "cpu": cpu, "answers": answers}, sys.stdout)
+"""
+
+
+def many_scans(folders: list[Path]) -> bool:
+    """The folders scanned by one process, forked from a server and a process a scan."""
+    results = {}
+    for mode in ("forked", "off"):
+        env = {**os.environ, "MICROGATE_NO_PARSE_CACHE": "1",
+               "MICROGATE_CHECKOV_SERVER": "off" if mode == "off" else "on"}
+        done = subprocess.run([sys.executable, "-c", MANY_SCANS, *map(str, folders)],
+                              capture_output=True, text=True, env=env,
+                              cwd=Path(__file__).resolve().parent.parent)
+        if done.returncode != 0:
+            print(f"  many scans ({mode}) failed: {done.stderr.strip().splitlines()[-1:]}")
+            return False
+        results[mode] = json.loads(done.stdout)
+    forked, alone = results["forked"], results["off"]
+    same = forked["answers"] == alone["answers"]
+    findings = sum(len(rows) for rows in alone["answers"].values())
+    print(f"\n== {len(folders)} folders scanned by one process ({findings} findings)")
+    print(f"  {'':34}{'wall':>9}{'CPU':>9}")
+    print(f"  {'a checkov process a scan':34}{alone['wall']:8.1f}s{alone['cpu']:8.1f}s")
+    print(f"  {'forked from one warm server':34}{forked['wall']:8.1f}s{forked['cpu']:8.1f}s")
+    print(f"  ratio forked / a process a scan: wall {forked['wall'] / alone['wall']:.2f}x, "
+          f"CPU {forked['cpu'] / alone['cpu']:.2f}x")
+    print(f"  the same findings in every folder: {'yes' if same else 'NO'}")
+    return same
+
+
+def terraform_folders_of(repos: list[Path]) -> list[Path]:
+    return sorted({path.parent for repo in repos if repo.is_dir()
+                   for path in repo.rglob("*.tf") if ".git" not in path.parts})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -107,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{repo}: not a folder, skipped")
             continue
         public_repo(repo)
+    if args.repos:
+        many_scans(terraform_folders_of(args.repos))
     if args.skip_app:
         return 0
     work = Path(tempfile.mkdtemp(prefix="bench-iac-"))
@@ -166,7 +224,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ratio (iac + cost) / bare checkov: {hooks_median / bare_median:.2f}x")
         skipped = "(no files to check)Skipped" in no_tf.stdout
         print(f"  a commit without Terraform starts checkov: {'no' if skipped else 'YES'}")
-        ok = hooks_median <= 1.2 * bare_median and skipped
+        copies = []
+        if not args.repos:
+            for i in range(12):
+                copy = work / "copies" / f"infra-{i}"
+                shutil.copytree(app / "infra", copy)
+                (copy / "variables.tf").write_text(
+                    (copy / "variables.tf").read_text() + f"# copy {i}\n")
+                copies.append(copy)
+        same = many_scans(copies) if copies else True
+        ok = hooks_median <= 1.2 * bare_median and skipped and same
         verdict(ok)
     finally:
         shutil.rmtree(work, ignore_errors=True)

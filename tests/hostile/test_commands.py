@@ -278,3 +278,14 @@ def test_a_hostile_record_of_the_platforms_values_is_refused_or_rendered_never_a
     else:  # rendered by copier (never "current"), with the platform's real values
         assert "Already current" not in odd.stdout
         assert "lambda_memory_mb" in answers_file.read_text()
+
+
+def test_every_hostile_command_runs_under_the_memory_cap() -> None:
+    """The cap these tests rely on holds: a command that asks for more memory fails."""
+    from testing.hostile import MEMORY_CAP_BYTES, capped
+
+    over = capped([sys.executable, "-c", f"bytearray({MEMORY_CAP_BYTES + (1 << 30)})"],
+                  timeout=60)
+    assert over.returncode != 0 and "MemoryError" in over.stderr, over.output
+    under = capped([sys.executable, "-c", "bytearray(64 << 20)"], timeout=60)
+    assert under.returncode == 0, under.output
