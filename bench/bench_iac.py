@@ -231,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copytree(app / "infra", copy)
                 (copy / "variables.tf").write_text(
                     (copy / "variables.tf").read_text() + f"# copy {i}\n")
+                if i % 2 == 0:  # half of them with a finding of checkov's
+                    (copy / "open.tf").write_text(
+                        f'resource "aws_s3_bucket_public_access_block" "open{i}" {{\n'
+                        '  bucket = "b"\n  block_public_acls = false\n'
+                        '  block_public_policy = false\n  ignore_public_acls = false\n'
+                        '  restrict_public_buckets = false\n}\n')
                 copies.append(copy)
         same = many_scans(copies) if copies else True
         ok = hooks_median <= 1.2 * bare_median and skipped and same
