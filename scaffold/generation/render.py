@@ -274,10 +274,11 @@ def render(
     from copier.errors import UnsafeTemplateError as CopierUnsafe
     from jinja2 import TemplateError
 
+    from scaffold.generation.filemode import file_mode_asked_once
     from scaffold.generation.jinjacompile import compiled_once
 
     try:
-        with compiled_once():
+        with compiled_once(), file_mode_asked_once():
             copier.run_copy(
                 source,
                 target,

@@ -223,11 +223,12 @@ def run_copier_update(repo: Path, data: dict[str, Any], options: UpdateOptions) 
     from copier.errors import UnsafeTemplateError as CopierUnsafe
     from jinja2 import TemplateError
 
+    from scaffold.generation.filemode import file_mode_asked_once
     from scaffold.generation.jinjacompile import compiled_once
     from scaffold.generation.render import one_line
 
     try:
-        with compiled_once():
+        with compiled_once(), file_mode_asked_once():
             copier.run_update(
                 str(repo), data=data, defaults=True, overwrite=True, quiet=True,
                 conflict="inline", vcs_ref=options.vcs_ref, unsafe=options.trust,
