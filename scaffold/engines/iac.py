@@ -109,7 +109,8 @@ class LazyFinder(importlib.abc.MetaPathFinder):
         if spec is not None and spec.loader is not None:
             spec.loader = importlib.util.LazyLoader(spec.loader)
         return spec
-sys.meta_path.insert(0, LazyFinder())
+if not any(type(finder).__name__ == "LazyFinder" for finder in sys.meta_path):
+    sys.meta_path.insert(0, LazyFinder())
 from checkov.runner_filter import RunnerFilter
 from checkov.terraform.runner import Runner
 def scan(folder, checks, skips):
@@ -263,22 +264,17 @@ def checkov_importable() -> bool:
 
 
 def checkov_in_process(root: Path) -> list[CheckovRecord]:
-    """checkov's Terraform runner, called directly: it skips the start-up of checkov's
-    other frameworks, and makes no network call (the platform integration is never set
-    up; a test runs it with sockets refused)."""
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    from checkov.runner_filter import RunnerFilter
-    from checkov.terraform.runner import Runner
-
-    report = Runner().run(
-        root_folder=str(root),
-        external_checks_dir=[str(policies_dir() / "checkov")],
-        runner_filter=RunnerFilter(framework=["terraform"],
-                                   skip_checks=list(skipped_checks())),
-    )
-    return [_record(record.file_path, record.file_line_range, record.check_id,
-                    record.check_name, record.resource)
-            for record in report.failed_checks]
+    """checkov's Terraform runner, called directly with the driver's own prelude (the
+    same lazy imports and scan): it skips the start-up of checkov's other frameworks,
+    and makes no network call (the platform integration is never set up; a test runs it
+    with sockets refused)."""
+    namespace: dict[str, Any] = {"__name__": "microgate_checkov"}
+    exec(CHECKOV_PRELUDE, namespace)  # noqa: S102 - microgate's own code, above
+    answer = namespace["scan"](str(root), str(policies_dir() / "checkov"),
+                               list(skipped_checks()))
+    return [_record(failed["file_path"], failed["file_line_range"], failed["check_id"],
+                    failed["check_name"], failed["resource"])
+            for failed in answer["results"]["failed_checks"]]
 
 
 # -- checkov's answers, kept by content ------------------------------------------------------

@@ -288,12 +288,21 @@ def test_checkov_runs_offline_in_the_hooks_environment(app: Path) -> None:
         "from scaffold.checks.iac import run\n"
         "from scaffold.engines.iac import checkov_importable\n"
         "assert checkov_importable()\n"
-        "result = run(Path('.'), ['infra/main.tf'])\n"
-        "print('findings:', len(result.findings))\n"
+        "import sys\n"
+        "result = run(Path('.'), sys.argv[1:])\n"
+        "print('findings:', len(result.findings), sorted({f.rule for f in result.findings}))\n"
     )
-    result = run([str(python), "-c", refuse_network], cwd=app)
+    result = run([str(python), "-c", refuse_network, "infra/main.tf"], cwd=app)
     assert result.returncode == 0, result.output
     assert "findings: 0" in result.stdout
+    # checkov's own checks answer there too: an open bucket is one of its findings
+    (app / "infra" / "open.tf").write_text(
+        'resource "aws_s3_bucket_public_access_block" "open" {\n  bucket = "b"\n'
+        '  block_public_acls = false\n  block_public_policy = false\n'
+        '  ignore_public_acls = false\n  restrict_public_buckets = false\n}\n')
+    result = run([str(python), "-c", refuse_network, "infra/open.tf"], cwd=app)
+    assert result.returncode == 0, result.output
+    assert "'CKV_AWS_53'" in result.stdout, result.output
 
 
 def test_the_expiry_warning_shows_on_a_passing_commit(app: Path) -> None:
