@@ -15,8 +15,8 @@ user: they are not dumpable).
 The server speaks one JSON line per request and per answer on its standard input and
 output, one scan at a time; it ends when the caller closes its input (or ends). It is
 started again when it died, when the caller is a fork of the process that started it,
-or when the environment it started with differs from the caller's (checkov reads its
-settings as it is imported). Where Python cannot fork (Windows), or with
+or when the environment it started with differs from the caller's in anything but
+microgate's own settings (checkov reads its settings as it is imported). Where Python cannot fork (Windows), or with
 ``MICROGATE_CHECKOV_SERVER=off``, each scan is a process of its own (scaffold/engines/iac.py).
 """
 
@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 OFF_VARIABLE = "MICROGATE_CHECKOV_SERVER"  # "off": a process per scan
-# Set by pytest around each phase of each test: a test suite that scans in its own
-# process would otherwise start a server per test. A scan's child still gets it.
-VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})
+# Not checkov's to read as it is imported: microgate's own settings, and the name pytest
+# sets around each phase of each test (a test suite that scans in its own process would
+# otherwise start a server per test). A scan's child still gets them.
+NOT_CHECKOVS = ("MICROGATE_", "PYTEST_CURRENT_TEST")
 MAX_LINE = 65_536
 
 # Runs after iac.CHECKOV_PRELUDE (which defines scan()) in checkov's own Python.
@@ -104,7 +105,7 @@ def off() -> bool:
 
 def _environment_key() -> tuple[tuple[str, str], ...]:
     return tuple(sorted((name, value) for name, value in os.environ.items()
-                        if name not in VOLATILE))
+                        if not name.startswith(NOT_CHECKOVS)))
 
 
 class _Server:

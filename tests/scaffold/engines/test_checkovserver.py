@@ -96,6 +96,7 @@ def test_a_changed_environment_starts_a_new_server(
     first = found(app)
     pid = server_pid()
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test (call)")
+    monkeypatch.setenv("MICROGATE_LLM_TIMEOUT", "5")  # microgate's, not checkov's
     found(app)
     assert server_pid() == pid
     monkeypatch.setenv("CKV_FRAMEWORK", "terraform")
