@@ -16,8 +16,9 @@ The server speaks one JSON line per request and per answer on its standard input
 output, one scan at a time; it ends when the caller closes its input (or ends). It is
 started again when it died, when the caller is a fork of the process that started it,
 or when the environment it started with differs from the caller's in anything but
-microgate's own settings (checkov reads its settings as it is imported). Where Python cannot fork (Windows), or with
-``MICROGATE_CHECKOV_SERVER=off``, each scan is a process of its own (scaffold/engines/iac.py).
+microgate's own settings (checkov reads its settings as it is imported). Where Python
+cannot fork (Windows), or with ``MICROGATE_CHECKOV_SERVER=off``, each scan is a process
+of its own (scaffold/engines/iac.py).
 """
 
 from __future__ import annotations
