@@ -16,13 +16,7 @@ from scaffold.engines import checkovserver
 from scaffold.engines.iac import check_tree, checkov_findings, start_checkov
 from scaffold.engines.tools import find_tool
 from scaffold.errors import MicrogateError
-
-BUDGET = ('resource "aws_budgets_budget" "monthly" {\n  budget_type  = "COST"\n'
-          '  limit_amount = "10"\n  limit_unit   = "USD"\n  time_unit    = "MONTHLY"\n}\n')
-OPEN_BUCKET = ('resource "aws_s3_bucket_public_access_block" "open" {\n'
-               '  bucket                  = "b"\n  block_public_acls       = false\n'
-               '  block_public_policy     = false\n  ignore_public_acls      = false\n'
-               '  restrict_public_buckets = false\n}\n')
+from testing.terraform import BUDGET, OPEN_BUCKET, write
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +25,6 @@ def scans_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MICROGATE_NO_PARSE_CACHE", "1")
     monkeypatch.delenv(checkovserver.OFF_VARIABLE, raising=False)
 
-
-def write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
 
 
 def found(folder: Path) -> list[tuple[str, int, str, str]]:

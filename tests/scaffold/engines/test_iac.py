@@ -11,20 +11,8 @@ import pytest
 
 from scaffold.engines.iac import check_tree
 from scaffold.engines.tools import find_tool
+from testing.terraform import BUDGET, OPEN_BUCKET, write
 from testing.util import run
-
-BUDGET = ('resource "aws_budgets_budget" "monthly" {\n  budget_type  = "COST"\n'
-          '  limit_amount = "10"\n  limit_unit   = "USD"\n  time_unit    = "MONTHLY"\n}\n')
-OPEN_BUCKET = ('resource "aws_s3_bucket_public_access_block" "open" {\n'
-               '  bucket                  = "b"\n  block_public_acls       = false\n'
-               '  block_public_policy     = false\n  ignore_public_acls      = false\n'
-               '  restrict_public_buckets = false\n}\n')
-
-
-def write(folder: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
 
 
 def findings(repo: Path, folders: list[Path], tier: int | None = None
