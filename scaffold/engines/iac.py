@@ -129,16 +129,22 @@ json.dump(scan(sys.argv[1], sys.argv[2], [s for s in sys.argv[3].split(",") if s
 """
 
 
+def _driver_python(checkov: Path) -> Path | None:
+    """The Python beside ``checkov`` (its own environment), if there is one."""
+    try:
+        python = checkov.resolve().parent / "python"
+    except OSError:
+        return None
+    return python if python.is_file() else None
+
+
 def checkov_command(folder: Path, checkov: Path) -> list[str]:
     """How to run checkov on ``folder``: the driver above with the Python beside
     ``checkov`` (its own environment), else checkov's command (run from a folder of no
     repo's, so that no .checkov.yaml applies)."""
     checks, skips = str(policies_dir() / "checkov"), ",".join(skipped_checks())
-    try:
-        python = checkov.resolve().parent / "python"
-    except OSError:
-        python = None
-    if python is not None and python.is_file():
+    python = _driver_python(checkov)
+    if python is not None:
         return [str(python), "-I", "-c", CHECKOV_DRIVER, str(folder.resolve()), checks, skips]
     return [str(checkov), "--directory", str(folder.resolve()), "--framework", "terraform",
             "--skip-download", "--quiet", "--compact", "--output", "json",
@@ -156,14 +162,15 @@ def start_checkov(folder: Path, checkov: Path) -> CheckovRun:
 
     from scaffold.engines import checkovserver
 
-    command = checkov_command(folder, checkov)
+    python = _driver_python(checkov)
     try:
-        if command[1:3] == ["-I", "-c"] and not checkovserver.off():
-            forked = checkovserver.start_scan(Path(command[0]), CHECKOV_PRELUDE, folder.resolve(),
-                                              command[5], [s for s in command[6].split(",") if s])
+        if python is not None and not checkovserver.off():
+            forked = checkovserver.start_scan(python, CHECKOV_PRELUDE, folder.resolve(),
+                                              str(policies_dir() / "checkov"),
+                                              list(skipped_checks()))
             if forked is not None:
                 return forked
-        return subprocess.Popen(command, stdout=subprocess.PIPE,
+        return subprocess.Popen(checkov_command(folder, checkov), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
                                 errors="replace", start_new_session=True,
                                 cwd=tempfile.gettempdir())
@@ -186,8 +193,12 @@ def checkov_records(process: CheckovRun) -> list[CheckovRecord]:
     except ValueError:
         last = (stderr or stdout).strip().splitlines()
         code = process.returncode
-        why = last[-1] if last else f"it was stopped by signal {-code}" \
-            if isinstance(code, int) and code < 0 else f"exit code {code}"
+        if last:
+            why = last[-1]
+        elif isinstance(code, int) and code < 0:
+            why = f"it was stopped by signal {-code}"
+        else:
+            why = f"exit code {code}"
         raise MicrogateError(f"checkov failed: {why}") from None
     reports = output if isinstance(output, list) else [output]
     records = []
