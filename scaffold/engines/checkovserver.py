@@ -118,11 +118,15 @@ class _Server:
         self.count = 0
         # What it says before it serves (checkov missing or broken), for the error shown
         self.log = Path(tempfile.mkdtemp(prefix="microgate-checkov-server-")) / "log.txt"
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [str(python), "-I", "-c", prelude + SERVER_LOOP], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=log, bufsize=0, start_new_session=True,
-                cwd=tempfile.gettempdir())
+        try:
+            with self.log.open("wb") as log:
+                self.process = subprocess.Popen(
+                    [str(python), "-I", "-c", prelude + SERVER_LOOP], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=log, bufsize=0, start_new_session=True,
+                    cwd=tempfile.gettempdir())
+        except BaseException:
+            shutil.rmtree(self.log.parent, ignore_errors=True)
+            raise
 
     def said(self) -> str:
         try:
