@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,11 @@ def run(stage: str, export: dict[str, Any], project: Path | None = None) -> int:
     print(f"Created {answers.get('name', project.name)}. Next: git init, then run "
           "'microgate lock' (pinned dependencies) and 'pre-commit install' in it.")
     return 0
+
+
+def forget_rendered_copy(script: str) -> None:
+    """Remove the copy of this hook cookiecutter ran: it renders each hook, the answers
+    filled in, to a temporary file that it never removes (one per hook and project)."""
+    path = Path(script).resolve()
+    if path.parent == Path(tempfile.gettempdir()).resolve() and path.name.startswith("tmp"):
+        path.unlink(missing_ok=True)

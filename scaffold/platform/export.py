@@ -369,7 +369,10 @@ def _hook_source(plan: ExportPlan, stage: str, placed: dict[str, str],
         f"EXPORT.update(json.loads({json.dumps(json.dumps(static, sort_keys=True))}))\n"
         "{% endraw %}\n"
         'if __name__ == "__main__":\n'
-        f'    sys.exit(run("{stage}", EXPORT))\n'
+        "    try:\n"
+        f'        sys.exit(run("{stage}", EXPORT))\n'
+        "    finally:\n"
+        "        forget_rendered_copy(__file__)\n"
     )
 
 

@@ -67,8 +67,13 @@ def cookiecutter_app(exported: Path, out: Path, values: dict[str, Any]) -> Path:
         config = out.parent / f"{out.name}-config.yaml"
         config.write_text(yaml.safe_dump({"default_context": context}, sort_keys=False))
         pairs = ["--config-file", str(config)]
-    result = run([*COOKIECUTTER, "--no-input", str(exported), "-o", str(out), *pairs])
+    scratch = out.parent / f"{out.name}-tmp"  # cookiecutter's temporary files
+    scratch.mkdir(parents=True, exist_ok=True)
+    result = run([*COOKIECUTTER, "--no-input", str(exported), "-o", str(out), *pairs],
+                 env={"TMPDIR": str(scratch)})
     assert result.returncode == 0, result.output
+    # its rendered copies of the hooks (the answers in them) removed by the hooks
+    assert list(scratch.iterdir()) == []
     return out / values["name"]
 
 
