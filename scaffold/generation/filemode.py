@@ -3,8 +3,8 @@
 After rendering each file, copier (9.19) asks git for the destination's
 ``core.fileMode`` to learn whether it must write the file's executable bit into git's
 index itself (where git ignores the bits on disk): a git process per file, ~40 for a new
-app and more for an update (it renders the template three times), about half of
-``microgate new``'s time. The answer cannot change while copier renders, so it is
+app and more for an update (it renders the template three times): ~0.08 s of the
+~0.5 s of CPU a ``microgate new`` takes. The answer cannot change while copier renders, so it is
 asked once per destination folder (again once the folder has become a git repo). Where
 it is not ``false`` (the default on Linux and macOS) copier's step does nothing and is
 skipped; where it is, copier's own step runs as before.
