@@ -134,8 +134,8 @@ class _Server:
         except OSError:
             return ""
 
-    def usable(self, python: Path) -> bool:
-        return (self.python == python and self.owner == os.getpid()
+    def usable(self) -> bool:
+        return (self.owner == os.getpid()
                 and self.process.poll() is None and self.key == _environment_key())
 
     def close(self, timeout: float = 5.0) -> None:
@@ -274,7 +274,7 @@ def _take_server(python: Path, prelude: str) -> _Server | None:
     None when it is busy with another."""
     with _lock:
         server = _servers.get(python)
-        if server is not None and not server.usable(python):
+        if server is not None and not server.usable():
             del _servers[python]
             server.stop()
             server = None

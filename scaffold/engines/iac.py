@@ -200,6 +200,11 @@ def checkov_records(process: CheckovRun) -> list[CheckovRecord]:
         else:
             why = f"exit code {code}"
         raise MicrogateError(f"checkov failed: {why}") from None
+    return _failed_checks(output)
+
+
+def _failed_checks(output: Any) -> list[CheckovRecord]:
+    """The failed checks of checkov's JSON report (one, or a list of them)."""
     reports = output if isinstance(output, list) else [output]
     records = []
     for report in reports:
@@ -281,11 +286,8 @@ def checkov_in_process(root: Path) -> list[CheckovRecord]:
     with sockets refused)."""
     namespace: dict[str, Any] = {"__name__": "microgate_checkov"}
     exec(CHECKOV_PRELUDE, namespace)  # noqa: S102 - microgate's own code, above
-    answer = namespace["scan"](str(root), str(policies_dir() / "checkov"),
-                               list(skipped_checks()))
-    return [_record(failed["file_path"], failed["file_line_range"], failed["check_id"],
-                    failed["check_name"], failed["resource"])
-            for failed in answer["results"]["failed_checks"]]
+    return _failed_checks(namespace["scan"](str(root), str(policies_dir() / "checkov"),
+                                            list(skipped_checks())))
 
 
 # -- checkov's answers, kept by content ------------------------------------------------------
